@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Multi-context longest-prefix-match FIB for IPv4 and IPv6.
+ *
+ * Why not rte_lpm / rte_fib per context: their DIR-24-8 first level costs 16-128 MB even
+ * when empty, and an exchange edge holds thousands of peering contexts. Here every context
+ * has its own multibit trie (VPP's mtrie idea) with a 2^16-entry root ply and 2^4-entry
+ * (64 byte, one cache line) child plies, all child plies coming from one arena shared by
+ * every context. Memory therefore grows with routes, not with contexts: a context with no
+ * route of a family points at a shared read-only empty root and costs nothing for it.
+ *
+ * Entries are 32 bit: bit 31 set = index of a child ply; clear = leaf holding the
+ * next-hop index (low FIB_NH_BITS bits) and, in bits 23..30, the length of the prefix
+ * that wrote the leaf (used by the writer to restore covering routes on delete).
+ *
+ * Ownership: dataplane: ro (lookups, lock-free, from any number of worker lcores);
+ *            control:   rw (exactly one writer thread).
+ * A lookup concurrent with an update returns either the old or the new next hop, never
+ * anything else: a new ply is filled completely before it is linked with a release store,
+ * and an unlinked ply is only reused after every reader reported a quiescent state
+ * (rte_rcu_qsbr) when a QSBR variable is configured.
+ */
+#ifndef PEERFWD_FIB_H
+#define PEERFWD_FIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct rte_rcu_qsbr;
+
+#define FIB_NH_BITS 23
+#define FIB_NH_MAX ((1u << FIB_NH_BITS) - 1)
+/* Next-hop index 0 means "no route"; lookups of an address without route return it. */
+#define FIB_NH_NONE 0u
+
+#define FIB_ROOT_BITS 16
+#define FIB_PLY_BITS 4
+#define FIB_PLY_ENTRIES (1u << FIB_PLY_BITS)
+#define FIB_ENTRY_PLY 0x80000000u
+#define FIB_ENTRY_NH_MASK FIB_NH_MAX
+
+struct fib_conf {
+	uint32_t max_contexts;  /* context ids are 0 .. max_contexts-1 */
+	uint64_t max_plies;     /* arena reservation (virtual; committed as used); 0 = default */
+	struct rte_rcu_qsbr *qsbr; /* NULL: plies are reused immediately (no concurrent readers) */
+};
+
+/* Read-side layout; exposed only so lookups can be inlined. Writers use the functions. */
+struct fib {
+	uint32_t **root4;     /* [max_contexts], each 2^16 entries */
+	uint32_t **root6;
+	uint32_t *plies;      /* arena base: ply i is plies[i * FIB_PLY_ENTRIES] */
+	uint32_t max_contexts;
+	void *priv;           /* writer-only state */
+};
+
+struct fib_stats {
+	uint64_t routes4, routes6;   /* over all contexts */
+	uint64_t plies_used;
+	uint64_t roots4, roots6;     /* contexts with a private root of that family */
+	uint64_t bytes;              /* all memory held: roots, plies, writer-side RIB */
+};
+
+/* All functions return 0 or a negative errno; create returns NULL and sets errno. */
+struct fib *fib_create(const struct fib_conf *conf);
+void fib_destroy(struct fib *fib);
+
+/* Add or replace a route. prefix bits beyond depth must be zero (-EINVAL otherwise).
+ * nh in 1..FIB_NH_MAX. IPv4 addresses are in host byte order, IPv6 in network order. */
+int fib4_add(struct fib *fib, uint32_t ctx, uint32_t prefix, uint8_t depth, uint32_t nh);
+int fib4_del(struct fib *fib, uint32_t ctx, uint32_t prefix, uint8_t depth);
+int fib6_add(struct fib *fib, uint32_t ctx, const uint8_t prefix[16], uint8_t depth, uint32_t nh);
+int fib6_del(struct fib *fib, uint32_t ctx, const uint8_t prefix[16], uint8_t depth);
+/* Exact-match query of the writer-side RIB: 0 and *nh, or -ENOENT. */
+int fib4_get(const struct fib *fib, uint32_t ctx, uint32_t prefix, uint8_t depth, uint32_t *nh);
+int fib6_get(const struct fib *fib, uint32_t ctx, const uint8_t prefix[16], uint8_t depth,
+	     uint32_t *nh);
+/* Remove every route of a context (both families). */
+int fib_ctx_flush(struct fib *fib, uint32_t ctx);
+/* Visit a context's routes; stop early when cb returns non-zero (which is returned). */
+typedef int (*fib_walk_cb)(void *arg, int family, const uint8_t *prefix, uint8_t depth,
+			   uint32_t nh);
+int fib_walk(const struct fib *fib, uint32_t ctx, fib_walk_cb cb, void *arg);
+/* Reclaim plies whose grace period ended; the writer calls this from its loop. */
+void fib_reclaim(struct fib *fib);
+void fib_get_stats(const struct fib *fib, struct fib_stats *st);
+
+static inline uint32_t
+fib4_lookup(const struct fib *fib, uint32_t ctx, uint32_t ip)
+{
+	uint32_t e = __atomic_load_n(&fib->root4[ctx], __ATOMIC_ACQUIRE)[ip >> 16];
+	unsigned shift = 16;
+
+	while (e & FIB_ENTRY_PLY) {
+		shift -= FIB_PLY_BITS;
+		e = __atomic_load_n(&fib->plies[(e & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES +
+						((ip >> shift) & (FIB_PLY_ENTRIES - 1))],
+				    __ATOMIC_ACQUIRE);
+	}
+	return e & FIB_ENTRY_NH_MASK;
+}
+
+static inline uint32_t
+fib6_lookup(const struct fib *fib, uint32_t ctx, const uint8_t ip[16])
+{
+	uint32_t e = __atomic_load_n(&fib->root6[ctx], __ATOMIC_ACQUIRE)[
+		((uint32_t)ip[0] << 8) | ip[1]];
+	unsigned bit = 16;
+
+	while (e & FIB_ENTRY_PLY) {
+		unsigned nib = (ip[bit >> 3] >> (4 - (bit & 7))) & 0xf;
+		bit += FIB_PLY_BITS;
+		e = __atomic_load_n(&fib->plies[(e & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES + nib],
+				    __ATOMIC_ACQUIRE);
+	}
+	return e & FIB_ENTRY_NH_MASK;
+}
+
+/* Bulk lookups: n independent lookups, interleaved so their cache misses overlap. */
+void fib4_lookup_bulk(const struct fib *fib, const uint32_t *ctx, const uint32_t *ip,
+		      uint32_t *nh, unsigned n);
+void fib6_lookup_bulk(const struct fib *fib, const uint32_t *ctx, const uint8_t (*ip)[16],
+		      uint32_t *nh, unsigned n);
+
+#endif

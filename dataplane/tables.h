@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The tables a worker reads. Control compiles them from the configuration before the
+ * workers start and is their only writer afterwards.
+ *   dataplane: ro everything, except it never writes anything here at all;
+ *   control:   rw (neighbor MACs with single atomic 64-bit stores, FIB through fib.h).
+ */
+#ifndef PEERFWD_TABLES_H
+#define PEERFWD_TABLES_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+
+#include "common/fib.h"
+
+#define PF_MAX_PORTS 32
+#define PF_CTX_NONE 0xffffu
+#define PF_CTX_CORE 0u  /* plain IP on core ports; customer contexts start at 1 */
+
+enum pf_nh_type {
+	PF_NH_NONE = 0, /* index 0: the FIB's "no route" */
+	PF_NH_LOCAL,    /* one of our addresses: ARP/ND/ICMP echo/GRE termination */
+	PF_NH_EDGE,     /* toward a customer router: push the context's tags */
+	PF_NH_CORE,     /* plain toward the core */
+	PF_NH_GRE,      /* encapsulate with the customer's key toward the cloud */
+	PF_NH_DROP,     /* blackhole route */
+};
+
+/* Ethernet overhead of the tags a context's frames carry. */
+struct pf_tags {
+	uint8_t n;            /* 0, 1 (802.1Q) or 2 (QinQ) */
+	rte_be16_t tpid[2];   /* outer first, network order */
+	rte_be16_t tci[2];
+};
+
+struct pf_nexthop {
+	uint8_t type;         /* enum pf_nh_type */
+	uint8_t family;       /* of the neighbor: 4 or 6 */
+	uint16_t port;        /* egress DPDK port */
+	uint16_t mtu;         /* largest IP packet that may leave (GRE: inner packet) */
+	uint16_t ctx;         /* EDGE: egress context (tags, counters); GRE: customer's ctx */
+	uint32_t neigh;       /* neighbor index, for the destination MAC */
+	uint32_t customer;    /* customer index, for billing counters */
+	rte_be32_t gre_key;
+	rte_be32_t tun_src, tun_dst;
+	struct pf_tags tags;
+} __rte_cache_aligned;
+
+/* A neighbor's MAC lives in one 64-bit word so that control updates it atomically:
+ * bits 0..47 MAC (byte 0 in the low byte), bit 63 valid. */
+#define PF_NEIGH_VALID (1ull << 63)
+
+struct pf_neigh {
+	uint8_t family;
+	uint16_t port;
+	uint16_t ctx;
+	struct pf_tags tags;  /* to send ARP requests / solicitations on the right VLAN */
+	uint8_t ip[16];       /* neighbor address (IPv4 in ip[0..3]) */
+	uint8_t src_ip[16];   /* our address on that link */
+};
+
+enum pf_ctx_kind_dp { PF_KIND_CORE, PF_KIND_PRIVATE, PF_KIND_MICROSOFT, PF_KIND_PUBLIC };
+
+struct pf_context {
+	uint8_t kind;
+	uint16_t customer;     /* customer index; 0xffff for the core context */
+	rte_be32_t addr4;      /* our address for ICMP errors (primary /30 or core) */
+	uint8_t addr6[16];     /* our IPv6 address, all zero if none */
+	char name[64];
+};
+
+struct pf_customer {
+	rte_be32_t gre_key;
+	rte_be32_t tun_src, tun_dst;
+	uint16_t ctx;          /* private context that decapsulated traffic is routed in */
+	char name[64];
+};
+
+/* (port, tags) -> context. Single tags index a per-port array; QinQ pairs an
+ * open-addressing table (read-only after build). */
+struct pf_qinq_slot {
+	uint32_t key;          /* 1<<31 | port<<24 | s<<12 | c ; 0 = empty */
+	uint16_t ctx;
+};
+
+/* GRE key -> customer, open addressing, read-only after build. */
+struct pf_gre_slot {
+	uint32_t key;
+	uint16_t customer;     /* 0xffff = empty */
+};
+
+struct pf_port {
+	uint8_t is_core;
+	uint16_t mtu;
+	struct rte_ether_addr mac;
+	uint16_t *vlan_ctx;    /* [4096], PF_CTX_NONE when unused */
+	char name[64];
+};
+
+struct pf_tables {
+	struct fib *fib;
+	struct pf_nexthop *nh;       /* [n_nh] */
+	uint32_t n_nh;
+	struct pf_neigh *neigh;      /* [n_neigh] */
+	uint64_t *neigh_mac;         /* [n_neigh], see PF_NEIGH_VALID */
+	uint32_t n_neigh;
+	struct pf_context *ctx;      /* [n_ctx] */
+	uint32_t n_ctx;
+	struct pf_customer *cust;    /* [n_cust] */
+	uint32_t n_cust;
+	struct pf_port port[PF_MAX_PORTS];
+	uint16_t n_ports;
+	struct pf_qinq_slot *qinq;   /* [qinq_mask + 1] */
+	uint32_t qinq_mask;
+	struct pf_gre_slot *gre;     /* [gre_mask + 1] */
+	uint32_t gre_mask;
+	uint32_t icmp_rate_pps;
+};
+
+static inline uint32_t
+pf_hash32(uint32_t x)
+{
+	/* A multiplicative mix is enough: keys are dense small integers. */
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+static inline uint16_t
+pf_qinq_lookup(const struct pf_tables *t, uint16_t port, uint16_t s, uint16_t c)
+{
+	uint32_t key = 1u << 31 | (uint32_t)port << 24 | (uint32_t)s << 12 | c;
+	uint32_t i = pf_hash32(key) & t->qinq_mask;
+
+	for (uint32_t n = 0; n <= t->qinq_mask; n++, i = (i + 1) & t->qinq_mask) {
+		if (t->qinq[i].key == key)
+			return t->qinq[i].ctx;
+		if (t->qinq[i].key == 0)
+			break;
+	}
+	return PF_CTX_NONE;
+}
+
+static inline uint16_t
+pf_gre_lookup(const struct pf_tables *t, uint32_t key)
+{
+	uint32_t i = pf_hash32(key) & t->gre_mask;
+
+	for (uint32_t n = 0; n <= t->gre_mask; n++, i = (i + 1) & t->gre_mask) {
+		if (t->gre[i].customer == 0xffff)
+			break;
+		if (t->gre[i].key == key)
+			return t->gre[i].customer;
+	}
+	return 0xffff;
+}
+
+#endif
