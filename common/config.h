@@ -69,9 +69,10 @@ struct pf_context_conf {
 	char name[PF_NAME_MAX];
 	enum pf_ctx_kind kind;
 	bool qinq;
-	uint16_t vlan;               /* single tag (qinq == false) */
-	uint16_t s_tag, c_tag;       /* qinq == true */
-	uint16_t s_tpid;             /* outer TPID we send: 0x88a8 (default) or 0x8100 */
+	uint16_t vlan;               /* single tag (qinq == false); 0 when qinq */
+	uint16_t s_tag, c_tag;       /* qinq == true; 0 otherwise */
+	uint16_t s_tpid;             /* outer TPID we send: 0x88a8 (default) or 0x8100;
+	                              * single-tag contexts: 0x8100 (their only tag) */
 	struct pf_link_conf primary, secondary;
 	bool allow_default_route;    /* forced tunneling: 0.0.0.0/0 and ::/0 accepted */
 	struct pf_route_conf *routes; /* static routes of this context */

@@ -349,7 +349,7 @@ main(int argc, char **argv)
 		uint64_t now;
 
 		for (unsigned i = 0; i < n; i++)
-			if (msgs[i].neigh < t.n_neigh)
+			if (msgs[i].neigh < t.n_neigh && !t.neigh[msgs[i].neigh].is_static)
 				__atomic_store_n(&t.neigh_mac[msgs[i].neigh], msgs[i].mac, __ATOMIC_RELEASE);
 		fib_reclaim(t.fib);
 		now = rte_rdtsc();

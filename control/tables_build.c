@@ -572,7 +572,10 @@ pf_tables_build(struct pf_build *b, const struct pf_config *cfg, struct pf_table
 
 			if (n->port == pid && n->family == nc->ip.family &&
 			    memcmp(n->ip, nc->ip.addr, n->family == 4 ? 4 : 16) == 0)
+			{
 				t->neigh_mac[k] = pf_mac_to_u64(&mac) | PF_NEIGH_VALID;
+				t->neigh[k].is_static = 1;
+			}
 		}
 	}
 	return 0;

@@ -18,57 +18,77 @@ ip4_martian_src(uint32_t src)
 	return a == 0 || a == 127 || a >= 224;
 }
 
-/* Returns 0 (m ok, padding trimmed) or the drop reason. */
-static int
-ip4_check(struct rte_mbuf *m, const struct pf_meta *md)
+/* True when m is a well-formed IPv4 packet (padding trimmed); else *why is set. */
+static bool
+ip4_ok(struct rte_mbuf *m, const struct pf_meta *md, enum pf_drop *why)
 {
 	uint32_t avail = rte_pktmbuf_data_len(m) - md->l3;
 	const struct rte_ipv4_hdr *ip;
 	unsigned hlen, tlen;
 
-	if (avail < sizeof(*ip))
-		return md->decap ? PF_DROP_gre_bad_inner : PF_DROP_runt;
+	if (avail < sizeof(*ip)) {
+		*why = md->decap ? PF_DROP_gre_bad_inner : PF_DROP_runt;
+		return false;
+	}
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, md->l3);
-	if ((ip->version_ihl >> 4) != 4)
-		return PF_DROP_ip4_bad_version;
+	if ((ip->version_ihl >> 4) != 4) {
+		*why = PF_DROP_ip4_bad_version;
+		return false;
+	}
 	hlen = (ip->version_ihl & 0xf) * 4u;
-	if (hlen < sizeof(*ip) || hlen > avail)
-		return PF_DROP_ip4_bad_ihl;
+	if (hlen < sizeof(*ip) || hlen > avail) {
+		*why = PF_DROP_ip4_bad_ihl;
+		return false;
+	}
 	tlen = rte_be_to_cpu_16(ip->total_length);
-	if (tlen < hlen || tlen > avail)
-		return PF_DROP_ip4_bad_len;
-	if (pf_ip4_cksum_check(ip, hlen) != 0)
-		return PF_DROP_ip4_bad_cksum;
-	if (ip4_martian_src(rte_be_to_cpu_32(ip->src_addr)))
-		return PF_DROP_ip4_bad_src;
+	if (tlen < hlen || tlen > avail) {
+		*why = PF_DROP_ip4_bad_len;
+		return false;
+	}
+	if (pf_ip4_cksum_check(ip, hlen) != 0) {
+		*why = PF_DROP_ip4_bad_cksum;
+		return false;
+	}
+	if (ip4_martian_src(rte_be_to_cpu_32(ip->src_addr))) {
+		*why = PF_DROP_ip4_bad_src;
+		return false;
+	}
 	/* Ethernet pads short frames; the padding must not travel on (e.g. into GRE). */
 	if (tlen < avail)
 		rte_pktmbuf_trim(m, avail - tlen);
-	return 0;
+	return true;
 }
 
-static int
-ip6_check(struct rte_mbuf *m, const struct pf_meta *md)
+static bool
+ip6_ok(struct rte_mbuf *m, const struct pf_meta *md, enum pf_drop *why)
 {
 	uint32_t avail = rte_pktmbuf_data_len(m) - md->l3;
 	const struct rte_ipv6_hdr *ip;
 	uint32_t tlen;
 
-	if (avail < sizeof(*ip))
-		return md->decap ? PF_DROP_gre_bad_inner : PF_DROP_runt;
+	if (avail < sizeof(*ip)) {
+		*why = md->decap ? PF_DROP_gre_bad_inner : PF_DROP_runt;
+		return false;
+	}
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, md->l3);
-	if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6)
-		return PF_DROP_ip6_bad_version;
+	if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6) {
+		*why = PF_DROP_ip6_bad_version;
+		return false;
+	}
 	tlen = sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len);
-	if (tlen > avail)
-		return PF_DROP_ip6_bad_len;
+	if (tlen > avail) {
+		*why = PF_DROP_ip6_bad_len;
+		return false;
+	}
 	/* RFC 4291 2.5.2/2.5.3: unspecified or loopback sources are never forwarded. */
 	if (pf_ip6_is_unspec(ip->src_addr) || ip->src_addr[0] == 0xff ||
-	    (ip->src_addr[15] == 1 && memcmp(ip->src_addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) == 0))
-		return PF_DROP_ip6_bad_src;
+	    (ip->src_addr[15] == 1 && memcmp(ip->src_addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) == 0)) {
+		*why = PF_DROP_ip6_bad_src;
+		return false;
+	}
 	if (tlen < avail)
 		rte_pktmbuf_trim(m, avail - tlen);
-	return 0;
+	return true;
 }
 
 static void
@@ -83,6 +103,14 @@ forward(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md,
 	if (md->family == 4) {
 		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, md->l3);
 
+		/* Too big with DF: answer before touching the TTL, so the ICMP error quotes the
+		 * header as it was received (RFC 1812 4.3.2.3). Without DF, ip_output fragments. */
+		if (rte_be_to_cpu_16(ip->total_length) > nh->mtu &&
+		    (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))) {
+			pf_icmp_error(w, m, md, PF_ICMP_DEST_UNREACH, PF_ICMP_FRAG_NEEDED, nh->mtu);
+			pf_drop(w, m, PF_DROP_frag_needed);
+			return;
+		}
 		if (ip->time_to_live <= 1) {
 			/* RFC 1812 5.3.1 */
 			pf_icmp_error(w, m, md, PF_ICMP_TIME_EXCEEDED, 0, 0);
@@ -93,6 +121,12 @@ forward(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md,
 	} else {
 		struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, md->l3);
 
+		/* RFC 8200 5: routers never fragment IPv6; RFC 4443 3.2 */
+		if (sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len) > nh->mtu) {
+			pf_icmp_error(w, m, md, PF_ICMP6_PACKET_TOO_BIG, 0, nh->mtu);
+			pf_drop(w, m, PF_DROP_frag_needed);
+			return;
+		}
 		if (ip->hop_limits <= 1) {
 			/* RFC 4443 3.3 */
 			pf_icmp_error(w, m, md, PF_ICMP6_TIME_EXCEEDED, 0, 0);
@@ -119,13 +153,12 @@ pf_ip_input(struct pf_worker *w, struct rte_mbuf **pkts, struct pf_meta *md, uin
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		int r;
+		enum pf_drop r;
 
 		if (md[i].family == 4) {
 			const struct rte_ipv4_hdr *ip;
 
-			r = ip4_check(m, &md[i]);
-			if (r != 0) {
+			if (!ip4_ok(m, &md[i], &r)) {
 				pf_drop(w, m, r);
 				pkts[i] = NULL;
 				continue;
@@ -137,8 +170,7 @@ pf_ip_input(struct pf_worker *w, struct rte_mbuf **pkts, struct pf_meta *md, uin
 		} else {
 			const struct rte_ipv6_hdr *ip;
 
-			r = ip6_check(m, &md[i]);
-			if (r != 0) {
+			if (!ip6_ok(m, &md[i], &r)) {
 				pf_drop(w, m, r);
 				pkts[i] = NULL;
 				continue;

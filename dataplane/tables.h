@@ -54,6 +54,7 @@ struct pf_nexthop {
 
 struct pf_neigh {
 	uint8_t family;
+	uint8_t is_static;    /* configured MAC: learning never overrides it */
 	uint16_t port;
 	uint16_t ctx;
 	struct pf_tags tags;  /* to send ARP requests / solicitations on the right VLAN */
