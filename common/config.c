@@ -1367,6 +1367,70 @@ static bool via_addr_ok(const struct pf_config *cfg, const struct pf_context_con
 	return false;
 }
 
+
+static bool dup_cmp_eq(const struct pf_prefix *a, const struct pf_prefix *b)
+{
+	return a->family == b->family && a->len == b->len &&
+	       memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+}
+
+/* Duplicate detection in O(n log n). */
+struct dup_key {
+	const struct pf_prefix *px;
+	size_t idx;
+};
+
+static int dup_cmp(const void *a, const void *b)
+{
+	const struct dup_key *x = a, *y = b;
+	int c;
+
+	if (x->px->family != y->px->family)
+		return x->px->family - y->px->family;
+	if (x->px->len != y->px->len)
+		return x->px->len - y->px->len;
+	c = memcmp(x->px->addr, y->px->addr, x->px->family == 4 ? 4 : 16);
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Among n prefixes (the first member of elements stride bytes apart), find the earliest
+ * entry, in input order, that repeats an earlier one: 0 with *dup and *orig set; -1 when
+ * all are distinct; -ENOMEM.
+ */
+static int find_dup(const struct pf_prefix *base, size_t stride, size_t n, size_t *dup,
+		    size_t *orig)
+{
+	struct dup_key *k;
+	bool found = false;
+
+	if (n < 2)
+		return -1;
+	k = malloc(n * sizeof(*k));
+	if (k == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		k[i].px = (const struct pf_prefix *)((const char *)base + i * stride);
+		k[i].idx = i;
+	}
+	qsort(k, n, sizeof(*k), dup_cmp);
+	/* equal prefixes are now adjacent, in input order: each run's second entry is the
+	 * first repeat of the run's first; report the earliest repeat in the file */
+	for (size_t i = 1; i < n; i++) {
+		if (!dup_cmp_eq(k[i - 1].px, k[i].px) || (i > 1 && dup_cmp_eq(k[i - 2].px, k[i].px)))
+			continue;
+		if (!found || k[i].idx < *dup) {
+			*dup = k[i].idx;
+			*orig = k[i - 1].idx;
+			found = true;
+		}
+	}
+	free(k);
+	return found ? 0 : -1;
+}
+
 static int load_route(struct ld *ld, const json_t *j, const char *path,
 		      struct pf_context_conf *cx, size_t ri)
 {
@@ -1404,10 +1468,6 @@ static int load_route(struct ld *ld, const json_t *j, const char *path,
 	if (px->len == 0 && !cx->allow_default_route)
 		return fail(ld, p, "default route %s needs \"allow_default_route\": true in this "
 			    "context", a);
-	for (size_t i = 0; i < ri; i++)
-		if (cx->routes[i].prefix.family == px->family && cx->routes[i].prefix.len == px->len &&
-		    pf_prefix_overlap(&cx->routes[i].prefix, px))
-			return fail(ld, p, "duplicate route %s (already routes[%zu])", a, i);
 	const struct { const struct pf_link_conf *lk; const char *name; } links[2] = {
 		{ &cx->primary, "primary" }, { &cx->secondary, "secondary" },
 	};
@@ -1596,6 +1656,18 @@ static int load_context(struct ld *ld, const json_t *j, const char *path,
 			if (load_route(ld, json_array_get(v, i), rp, cx, i) < 0)
 				return -EINVAL;
 		}
+		/* sorted, not pairwise: a context may carry a full table */
+		size_t dup = 0, orig = 0;
+		int r = find_dup(&cx->routes[0].prefix, sizeof(cx->routes[0]), cx->n_routes, &dup, &orig);
+		if (r == -ENOMEM)
+			return r;
+		if (r == 0) {
+			char a[64], rpp[PLEN + 8];
+			pindex(rp, p, dup);
+			snprintf(rpp, sizeof(rpp), "%s.prefix", rp);
+			return fail(ld, rpp, "duplicate route %s (already routes[%zu])",
+				    pf_prefix_fmt(&cx->routes[dup].prefix, a, sizeof(a)), orig);
+		}
 	}
 	return 0;
 }
@@ -1628,10 +1700,15 @@ static int load_prefix_list(struct ld *ld, const json_t *j, const char *path,
 		if (px->len == 0)
 			return fail(ld, p, "%s: a default route is not a valid entry here",
 				    pf_prefix_fmt(px, a, sizeof(a)));
-		for (size_t k = 0; k < i; k++)
-			if ((*out)[k].len == px->len && pf_prefix_overlap(&(*out)[k], px))
-				return fail(ld, p, "duplicate prefix %s (already %s[%zu])",
-					    pf_prefix_fmt(px, a, sizeof(a)), list, k);
+	}
+	size_t dup = 0, orig = 0;
+	int r = find_dup(*out, sizeof(**out), cnt, &dup, &orig);
+	if (r == -ENOMEM)
+		return r;
+	if (r == 0) {
+		pindex(p, path, dup);
+		return fail(ld, p, "duplicate prefix %s (already %s[%zu])",
+			    pf_prefix_fmt(&(*out)[dup], a, sizeof(a)), list, orig);
 	}
 	return 0;
 }
