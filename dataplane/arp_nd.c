@@ -41,6 +41,8 @@ learn(struct pf_worker *w, uint16_t ctx, int family, const uint8_t *ip,
 	if (nh->type != PF_NH_EDGE && nh->type != PF_NH_CORE)
 		return false;
 	ng = &t->neigh[nh->neigh];
+	if (ng->is_static) /* configured MACs win; do not load the ring for them */
+		return false;
 	if (ng->family != family || memcmp(ng->ip, ip, family == 4 ? 4 : 16) != 0)
 		return false;
 	msg.neigh = nh->neigh;
@@ -210,12 +212,22 @@ pf_nd_input(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md)
 		nd->type = ND_NA;
 		nd->code = 0;
 		nd->flags = rte_cpu_to_be_32(NA_FLAG_R | NA_FLAG_O | (dad ? 0 : NA_FLAG_S));
+		{
+			/* the NA may be longer than the NS (which need not carry an option) */
+			uint32_t want = md->l3 + sizeof(*ip6) + sizeof(*nd) + 8;
+			uint32_t have = rte_pktmbuf_data_len(m);
+
+			if (have > want)
+				rte_pktmbuf_trim(m, have - want);
+			else if (have < want && rte_pktmbuf_append(m, want - have) == NULL) {
+				pf_drop(w, m, PF_DROP_no_mbuf);
+				return true;
+			}
+		}
 		opt = (uint8_t *)(nd + 1);
 		opt[0] = ND_OPT_TLLA;
 		opt[1] = 1;
 		memcpy(opt + 2, &p->mac, 6);
-		rte_pktmbuf_trim(m, rte_pktmbuf_data_len(m) -
-				       (md->l3 + sizeof(*ip6) + sizeof(*nd) + 8));
 		nd->cksum = 0;
 		nd->cksum = rte_ipv6_udptcp_cksum(ip6, nd);
 		w->c.event[PF_EV_nd_na_sent]++;

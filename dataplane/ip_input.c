@@ -9,6 +9,17 @@
 #include "dataplane/pkt.h"
 #include "dataplane/worker.h"
 
+/* RFC 4291 2.5.2/2.5.3: unspecified, loopback or multicast sources are never routed.
+ * (Duplicate address detection uses the unspecified source: it is multicast and goes to
+ * neighbor discovery before this check.) */
+static inline bool
+ip6_martian_src(const uint8_t *a)
+{
+	static const uint8_t loopback[16] = {[15] = 1};
+
+	return pf_ip6_is_unspec(a) || a[0] == 0xff || memcmp(a, loopback, 16) == 0;
+}
+
 /* RFC 1812 5.3.7: never forward from these sources. */
 static inline bool
 ip4_martian_src(uint32_t src)
@@ -78,12 +89,6 @@ ip6_ok(struct rte_mbuf *m, const struct pf_meta *md, enum pf_drop *why)
 	tlen = sizeof(*ip) + rte_be_to_cpu_16(ip->payload_len);
 	if (tlen > avail) {
 		*why = PF_DROP_ip6_bad_len;
-		return false;
-	}
-	/* RFC 4291 2.5.2/2.5.3: unspecified or loopback sources are never forwarded. */
-	if (pf_ip6_is_unspec(ip->src_addr) || ip->src_addr[0] == 0xff ||
-	    (ip->src_addr[15] == 1 && memcmp(ip->src_addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15) == 0)) {
-		*why = PF_DROP_ip6_bad_src;
 		return false;
 	}
 	if (tlen < avail)
@@ -180,6 +185,11 @@ pf_ip_input(struct pf_worker *w, struct rte_mbuf **pkts, struct pf_meta *md, uin
 				/* multicast: only neighbor discovery concerns us */
 				if (!pf_nd_input(w, m, &md[i]))
 					pf_drop(w, m, PF_DROP_not_for_us);
+				pkts[i] = NULL;
+				continue;
+			}
+			if (ip6_martian_src(ip->src_addr)) {
+				pf_drop(w, m, PF_DROP_ip6_bad_src);
 				pkts[i] = NULL;
 				continue;
 			}

@@ -1,0 +1,1352 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Multi-context LPM FIB (see fib.h for the read-side contract).
+ *
+ * Trie: per context and family a 2^16-entry root, then 16-entry child plies, so a prefix
+ * of length L ends in the root (L <= 16) or in the ply at level ceil((L - 16) / 4) and is
+ * expanded there over 2^(level end - L) entries (controlled prefix expansion).
+ *
+ * Leaves remember the length of the prefix that wrote them. That is what makes updates
+ * local: an add of P/L overwrites, inside P/L, exactly the leaves written by shorter (or
+ * equal) prefixes; a delete rewrites exactly the leaves of length L inside P/L with the
+ * next covering route, and leaves more-specific routes alone.
+ *
+ * Invariants the writer keeps (they bound the work and the plies freed per delete):
+ *  - inside one ply, every leaf whose length is <= the ply's base bit is the same value:
+ *    the longest route of length <= base covering the ply's region (or 0);
+ *  - hence a ply can be replaced by that single leaf exactly when it holds no child ply
+ *    and no leaf longer than its base; such a ply is collapsed when a delete creates it,
+ *    so a ply exists iff a route longer than its base lies inside its region. A delete
+ *    can only make the plies on its own path collapsible (at most one per level), and a
+ *    context without routes has an all-zero root.
+ *
+ * Memory reclamation: an unlinked ply or root may still be read by a lookup that loaded
+ * the parent entry before the unlink. With a QSBR variable such objects are queued and
+ * reused only after every reader reported a quiescent state. The queue holds batches
+ * (everything one write operation freed), so the DPDK defer queue needs one slot per
+ * batch, not per ply: a context flush can free hundreds of thousands of plies.
+ */
+#ifndef ALLOW_EXPERIMENTAL_API
+#define ALLOW_EXPERIMENTAL_API 1 /* rte_rcu_qsbr_dq_* are experimental in DPDK 22.11 */
+#endif
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <rte_common.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+
+#include "common/fib.h"
+
+enum { FAM4, FAM6, FAM_N };
+
+#define FIB_ROOT_ENTRIES (1u << FIB_ROOT_BITS)
+#define FIB_ROOT_BYTES ((size_t)FIB_ROOT_ENTRIES * sizeof(uint32_t))
+#define FIB_PLY_BYTES ((size_t)FIB_PLY_ENTRIES * sizeof(uint32_t))
+#define FIB_DEPTH_SHIFT FIB_NH_BITS
+#define FIB_DEPTH_MASK 0xffu
+#define FIB_MAX_PLIES_DEFAULT (1ull << 26)   /* 4 GiB of address space, committed as used */
+/* fib.h's inline lookups compute the entry offset (index * 16) in 32 bits. */
+#define FIB_MAX_PLIES_LIMIT (1ull << 28)
+#define FIB_DQ_SIZE 4096                     /* batches, not plies (see top comment) */
+#define FIB_DQ_RECLAIM 32
+#define FIB_BULK_GROUP 16
+#define FIB_RIB_MIN 8
+#define FIB_DEFER_MIN 32
+
+_Static_assert(FIB_NH_BITS + 8 == 31, "leaf layout: nh, 8-bit depth, ply flag");
+_Static_assert(FIB_PLY_BYTES == 64, "a ply is one cache line");
+
+static inline uint32_t
+leaf_make(uint32_t nh, unsigned depth)
+{
+	return nh | (uint32_t)depth << FIB_DEPTH_SHIFT;
+}
+
+static inline unsigned
+leaf_depth(uint32_t e)
+{
+	return (e >> FIB_DEPTH_SHIFT) & FIB_DEPTH_MASK;
+}
+
+/* Plies needed below the root to hold a prefix of length len. */
+static inline unsigned
+depth_levels(unsigned len)
+{
+	return len > FIB_ROOT_BITS ? (len - FIB_ROOT_BITS + FIB_PLY_BITS - 1) / FIB_PLY_BITS : 0;
+}
+
+/*
+ * Writer-side RIB: one small open-addressing table (linear probing, backward-shift
+ * delete, load <= 3/4) per context and family, allocated with the first route. IPv4
+ * slots are 8 bytes, IPv6 slots 20; meta = nh | len << 23 and is never 0 in a used slot.
+ */
+struct rib4_slot {
+	uint32_t prefix;   /* host byte order */
+	uint32_t meta;
+};
+
+struct rib6_slot {
+	uint32_t meta;
+	uint8_t prefix[16];
+};
+
+struct rib_tbl {
+	void *slot;        /* NULL while empty */
+	uint32_t mask;     /* capacity - 1 */
+	uint32_t n;
+};
+
+struct fib_ctx {
+	struct rib_tbl rib[FAM_N];
+	/* Which prefix lengths the context uses, so finding the covering route of a delete
+	 * probes only lengths that exist (IPv6 tables use a handful of the 129). */
+	uint64_t lenmap[FAM_N][3];
+	uint32_t lencnt4[33];
+	uint32_t lencnt6[129];
+};
+
+/* Objects unlinked by write operations, waiting for a grace period. */
+struct fib_batch {
+	struct fib_batch *prev, *next;
+	uint64_t token;    /* fallback queue only */
+	uint32_t n, cap;
+	uint64_t *item;    /* ply: index << 1 | 1; root: its (page-aligned) address */
+};
+
+struct fib_priv {
+	struct fib_ctx **ctx;          /* [max_contexts]; NULL while a context has no route */
+	uint32_t *empty_root;          /* shared, PROT_READ, never written: the zero page */
+	uint64_t max_plies;
+	uint64_t ply_next;             /* first never used index; 0 is reserved */
+	uint64_t ply_nfree;
+	uint32_t ply_free;             /* free list head, linked through entry 0; 0 = empty */
+	uint64_t routes[FAM_N];
+	uint64_t roots[FAM_N];         /* published private roots */
+	uint64_t roots_queued;
+	uint64_t rib_bytes;
+	uint64_t defer_bytes;
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_rcu_qsbr_dq *dq;    /* NULL: built-in token FIFO (no EAL heap available) */
+	struct fib_batch *cur;         /* open batch of the current write operation(s) */
+	struct fib_batch *head, *tail; /* closed batches, oldest first */
+};
+
+static inline struct fib_priv *
+fib_priv(const struct fib *fib)
+{
+	return fib->priv;
+}
+
+static inline uint32_t **
+fib_roots(struct fib *fib, unsigned fam)
+{
+	return fam == FAM4 ? fib->root4 : fib->root6;
+}
+
+static inline uint32_t *
+ply_ptr(const struct fib *fib, uint32_t e)
+{
+	return &fib->plies[(size_t)(e & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES];
+}
+
+static inline uint32_t
+entry_get(const uint32_t *slot)
+{
+	/* Only the writer stores; relaxed keeps the access atomic for the tools. */
+	return __atomic_load_n(slot, __ATOMIC_RELAXED);
+}
+
+static inline void
+entry_set(uint32_t *slot, uint32_t e)
+{
+	/* Release: a ply linked here was filled before, and readers load with acquire. */
+	__atomic_store_n(slot, e, __ATOMIC_RELEASE);
+}
+
+/* ---- prefixes: both families as 16 bytes in network order (IPv4 in bytes 0..3) ---- */
+
+static inline void
+pfx4_bytes(uint32_t p, uint8_t a[16])
+{
+	memset(a, 0, 16);
+	a[0] = p >> 24;
+	a[1] = p >> 16;
+	a[2] = p >> 8;
+	a[3] = p;
+}
+
+static inline uint32_t
+pfx4_host(const uint8_t *a)
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
+static void
+pfx_mask(const uint8_t *a, unsigned len, uint8_t out[16])
+{
+	unsigned full = len / 8;
+
+	memcpy(out, a, full);
+	memset(out + full, 0, 16 - full);
+	if (len % 8)
+		out[full] = a[full] & (uint8_t)(0xff00u >> (len % 8));
+}
+
+/* RFC 4632 section 3.1 / RFC 4291 section 2.3: the bits past the length must be zero. */
+static bool
+pfx_host_bits_clear(const uint8_t *a, unsigned len, unsigned nbytes)
+{
+	unsigned i = len / 8;
+
+	if (len % 8 && (a[i++] & (0xffu >> (len % 8))))
+		return false;
+	for (; i < nbytes; i++)
+		if (a[i])
+			return false;
+	return true;
+}
+
+static inline unsigned
+key_bits(const uint8_t *a, unsigned off, unsigned w)
+{
+	if (w == FIB_ROOT_BITS)
+		return (unsigned)a[0] << 8 | a[1];
+	return (a[off >> 3] >> (4 - (off & 7))) & (FIB_PLY_ENTRIES - 1);
+}
+
+/* ---- RIB tables ---- */
+
+static inline uint64_t
+mix64(uint64_t x)
+{
+	/* MurmurHash3 finaliser: random /24s differ in few bits, spread them over the mask. */
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint64_t
+rib_hash(unsigned fam, const uint8_t *a, unsigned len)
+{
+	uint64_t hi, lo;
+
+	if (fam == FAM4)
+		return mix64((uint64_t)pfx4_host(a) << 8 | len);
+	memcpy(&hi, a, 8);
+	memcpy(&lo, a + 8, 8);
+	return mix64(hi ^ mix64(lo ^ ((uint64_t)len << 56 | 0x9e3779b9u)));
+}
+
+static inline size_t
+rib_slot_size(unsigned fam)
+{
+	return fam == FAM4 ? sizeof(struct rib4_slot) : sizeof(struct rib6_slot);
+}
+
+static inline uint32_t
+rib_meta(const struct rib_tbl *t, unsigned fam, uint32_t i)
+{
+	return fam == FAM4 ? ((const struct rib4_slot *)t->slot)[i].meta :
+			     ((const struct rib6_slot *)t->slot)[i].meta;
+}
+
+static inline bool
+rib_key_eq(const struct rib_tbl *t, unsigned fam, uint32_t i, const uint8_t *a)
+{
+	if (fam == FAM4)
+		return ((const struct rib4_slot *)t->slot)[i].prefix == pfx4_host(a);
+	return memcmp(((const struct rib6_slot *)t->slot)[i].prefix, a, 16) == 0;
+}
+
+static inline const void *
+rib_slot_addr(const struct rib_tbl *t, unsigned fam, uint32_t i)
+{
+	return (const char *)t->slot + (size_t)i * rib_slot_size(fam);
+}
+
+static inline void
+rib_slot_key(const struct rib_tbl *t, unsigned fam, uint32_t i, uint8_t a[16])
+{
+	if (fam == FAM4)
+		pfx4_bytes(((const struct rib4_slot *)t->slot)[i].prefix, a);
+	else
+		memcpy(a, ((const struct rib6_slot *)t->slot)[i].prefix, 16);
+}
+
+static inline void
+rib_slot_set(struct rib_tbl *t, unsigned fam, uint32_t i, const uint8_t *a, uint32_t meta)
+{
+	if (fam == FAM4) {
+		struct rib4_slot *s = &((struct rib4_slot *)t->slot)[i];
+
+		s->prefix = pfx4_host(a);
+		s->meta = meta;
+	} else {
+		struct rib6_slot *s = &((struct rib6_slot *)t->slot)[i];
+
+		memcpy(s->prefix, a, 16);
+		s->meta = meta;
+	}
+}
+
+static inline uint32_t
+meta_make(uint32_t nh, unsigned len)
+{
+	return nh | (uint32_t)len << FIB_DEPTH_SHIFT;
+}
+
+static inline unsigned
+meta_len(uint32_t meta)
+{
+	return meta >> FIB_DEPTH_SHIFT;
+}
+
+/* Slot index of (a, len), or -1. */
+static int64_t
+rib_find(const struct rib_tbl *t, unsigned fam, const uint8_t *a, unsigned len, uint64_t h)
+{
+	uint32_t i, meta;
+
+	if (t->slot == NULL)
+		return -1;
+	for (i = h & t->mask;; i = (i + 1) & t->mask) {
+		meta = rib_meta(t, fam, i);
+		if (meta == 0)
+			return -1;
+		if (meta_len(meta) == len && rib_key_eq(t, fam, i, a))
+			return i;
+	}
+}
+
+static void
+rib_put(struct rib_tbl *t, unsigned fam, const uint8_t *a, uint32_t meta, uint64_t h)
+{
+	uint32_t i;
+
+	for (i = h & t->mask; rib_meta(t, fam, i) != 0; i = (i + 1) & t->mask)
+		;
+	rib_slot_set(t, fam, i, a, meta);
+	t->n++;
+}
+
+static int
+rib_resize(struct fib_priv *p, struct rib_tbl *t, unsigned fam, uint32_t cap)
+{
+	struct rib_tbl nt = { .mask = cap - 1, .n = 0 };
+	size_t ss = rib_slot_size(fam);
+	uint8_t a[16];
+	uint32_t i, meta;
+
+	nt.slot = calloc(cap, ss);
+	if (nt.slot == NULL)
+		return -ENOMEM;
+	if (t->slot != NULL) {
+		for (i = 0; i <= t->mask; i++) {
+			meta = rib_meta(t, fam, i);
+			if (meta == 0)
+				continue;
+			rib_slot_key(t, fam, i, a);
+			rib_put(&nt, fam, a, meta, rib_hash(fam, a, meta_len(meta)));
+		}
+		free(t->slot);
+		p->rib_bytes -= (uint64_t)(t->mask + 1) * ss;
+	}
+	p->rib_bytes += (uint64_t)cap * ss;
+	*t = nt;
+	return 0;
+}
+
+/* Make room for one more route. */
+static int
+rib_reserve(struct fib_priv *p, struct rib_tbl *t, unsigned fam)
+{
+	uint64_t cap = t->slot != NULL ? (uint64_t)t->mask + 1 : 0;
+
+	if ((uint64_t)t->n + 1 <= cap / 4 * 3)
+		return 0;
+	if (cap >= 1ull << 31)
+		return -ENOMEM;
+	return rib_resize(p, t, fam, cap ? (uint32_t)cap * 2 : FIB_RIB_MIN);
+}
+
+static void
+rib_erase(struct fib_priv *p, struct rib_tbl *t, unsigned fam, uint32_t i)
+{
+	size_t ss = rib_slot_size(fam);
+	uint32_t j, k, cap = t->mask + 1;
+	uint8_t a[16];
+	uint32_t meta;
+
+	/* Backward shift (Knuth 6.4 algorithm R): no tombstones, probes stay short. */
+	for (j = (i + 1) & t->mask;; j = (j + 1) & t->mask) {
+		meta = rib_meta(t, fam, j);
+		if (meta == 0)
+			break;
+		rib_slot_key(t, fam, j, a);
+		k = rib_hash(fam, a, meta_len(meta)) & t->mask;
+		/* j stays if its home k lies cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		memcpy((char *)t->slot + (size_t)i * ss, rib_slot_addr(t, fam, j), ss);
+		i = j;
+	}
+	memset((char *)t->slot + (size_t)i * ss, 0, ss);
+	t->n--;
+	if (t->n == 0) {
+		free(t->slot);
+		p->rib_bytes -= (uint64_t)cap * ss;
+		t->slot = NULL;
+		t->mask = 0;
+	} else if (cap > 64 && t->n < cap / 8) {
+		/* Shrinking is an optimisation: on failure the bigger table just stays. */
+		(void)rib_resize(p, t, fam, cap / 2);
+	}
+}
+
+static void
+rib_free(struct fib_priv *p, struct rib_tbl *t, unsigned fam)
+{
+	if (t->slot != NULL) {
+		free(t->slot);
+		p->rib_bytes -= (uint64_t)(t->mask + 1) * rib_slot_size(fam);
+	}
+	memset(t, 0, sizeof(*t));
+}
+
+static inline uint32_t *
+ctx_lencnt(struct fib_ctx *c, unsigned fam)
+{
+	return fam == FAM4 ? c->lencnt4 : c->lencnt6;
+}
+
+/* The covering route of a/len: the longest route of the context shorter than len that
+ * contains a, as a leaf; 0 when there is none. */
+static uint32_t
+rib_cover(const struct fib_ctx *c, unsigned fam, const uint8_t *a, unsigned len)
+{
+	const struct rib_tbl *t = &c->rib[fam];
+	uint8_t cand[129], m[16];
+	uint64_t h[129];
+	unsigned nc = 0, k;
+	int l;
+	int64_t i;
+
+	for (l = (int)len - 1; l >= 0; l--)
+		if (c->lenmap[fam][l / 64] & 1ull << (l % 64))
+			cand[nc++] = (uint8_t)l;
+	/* Probe candidates longest first, but start all their cache misses up front. */
+	for (k = 0; k < nc; k++) {
+		pfx_mask(a, cand[k], m);
+		h[k] = rib_hash(fam, m, cand[k]);
+		rte_prefetch0(rib_slot_addr(t, fam, h[k] & t->mask));
+	}
+	for (k = 0; k < nc; k++) {
+		pfx_mask(a, cand[k], m);
+		i = rib_find(t, fam, m, cand[k], h[k]);
+		if (i >= 0)
+			return leaf_make(rib_meta(t, fam, (uint32_t)i) & FIB_NH_MAX, cand[k]);
+	}
+	return 0;
+}
+
+/* ---- ply arena ---- */
+
+static inline bool
+ply_avail(const struct fib_priv *p, uint64_t n)
+{
+	return p->ply_nfree + (p->max_plies - p->ply_next) >= n;
+}
+
+/* Callers check ply_avail() first, so this cannot fail. */
+static uint32_t
+ply_alloc(struct fib *fib)
+{
+	struct fib_priv *p = fib_priv(fib);
+	uint32_t i = p->ply_free;
+
+	if (i != 0) {
+		p->ply_free = fib->plies[(size_t)i * FIB_PLY_ENTRIES];
+		p->ply_nfree--;
+		return i;
+	}
+	return (uint32_t)p->ply_next++;
+}
+
+static void
+ply_release(struct fib *fib, uint32_t i)
+{
+	struct fib_priv *p = fib_priv(fib);
+
+	fib->plies[(size_t)i * FIB_PLY_ENTRIES] = p->ply_free;
+	p->ply_free = i;
+	p->ply_nfree++;
+}
+
+/* ---- deferred free ---- */
+
+static void
+item_release(struct fib *fib, uint64_t item)
+{
+	struct fib_priv *p = fib_priv(fib);
+
+	if (item & 1) {
+		ply_release(fib, (uint32_t)(item >> 1));
+	} else {
+		munmap((void *)(uintptr_t)item, FIB_ROOT_BYTES);
+		p->roots_queued--;
+	}
+}
+
+static void
+batch_free(struct fib_priv *p, struct fib_batch *b)
+{
+	p->defer_bytes -= sizeof(*b) + (uint64_t)b->cap * sizeof(b->item[0]);
+	free(b->item);
+	free(b);
+}
+
+static void
+batch_release(struct fib *fib, struct fib_batch *b)
+{
+	struct fib_priv *p = fib_priv(fib);
+	uint32_t i;
+
+	for (i = 0; i < b->n; i++)
+		item_release(fib, b->item[i]);
+	if (b->prev != NULL)
+		b->prev->next = b->next;
+	else
+		p->head = b->next;
+	if (b->next != NULL)
+		b->next->prev = b->prev;
+	else
+		p->tail = b->prev;
+	batch_free(p, b);
+}
+
+static void
+dq_free_cb(void *arg, void *e, unsigned int n)
+{
+	struct fib_batch *b;
+	unsigned int k;
+
+	for (k = 0; k < n; k++) {
+		memcpy(&b, (char *)e + k * sizeof(b), sizeof(b));
+		batch_release(arg, b);
+	}
+}
+
+/* Guarantee room for n more deferred objects, so unlinking never fails half way. */
+static int
+defer_reserve(struct fib_priv *p, uint64_t n)
+{
+	struct fib_batch *b = p->cur;
+	uint64_t cap;
+	uint64_t *item;
+
+	if (p->qsbr == NULL)
+		return 0;
+	if (b == NULL) {
+		b = calloc(1, sizeof(*b));
+		if (b == NULL)
+			return -ENOMEM;
+		p->defer_bytes += sizeof(*b);
+		p->cur = b;
+	}
+	if ((uint64_t)b->n + n <= b->cap)
+		return 0;
+	cap = RTE_MAX((uint64_t)b->cap * 2, (uint64_t)b->n + n);
+	cap = RTE_MAX(cap, (uint64_t)FIB_DEFER_MIN);
+	if (cap > UINT32_MAX)
+		return -ENOMEM;
+	item = realloc(b->item, cap * sizeof(*item));
+	if (item == NULL)
+		return -ENOMEM;
+	p->defer_bytes += (cap - b->cap) * sizeof(*item);
+	b->item = item;
+	b->cap = (uint32_t)cap;
+	return 0;
+}
+
+static void
+defer_ply(struct fib *fib, uint32_t i)
+{
+	struct fib_priv *p = fib_priv(fib);
+
+	if (p->qsbr == NULL)
+		ply_release(fib, i);
+	else
+		p->cur->item[p->cur->n++] = (uint64_t)i << 1 | 1;
+}
+
+static void
+defer_root(struct fib_priv *p, uint32_t *root)
+{
+	if (p->qsbr == NULL) {
+		munmap(root, FIB_ROOT_BYTES);
+		return;
+	}
+	p->cur->item[p->cur->n++] = (uint64_t)(uintptr_t)root;
+	p->roots_queued++;
+}
+
+static void
+defer_reclaim(struct fib *fib)
+{
+	struct fib_priv *p = fib_priv(fib);
+	unsigned int freed, pending, avail;
+
+	if (p->dq != NULL) {
+		rte_rcu_qsbr_dq_reclaim(p->dq, UINT_MAX, &freed, &pending, &avail);
+		return;
+	}
+	while (p->head != NULL && rte_rcu_qsbr_check(p->qsbr, p->head->token, false) == 1)
+		batch_release(fib, p->head);
+}
+
+/* End of a write operation: start the grace period of what it unlinked. */
+static void
+defer_close(struct fib *fib)
+{
+	struct fib_priv *p = fib_priv(fib);
+	struct fib_batch *b = p->cur;
+
+	if (b == NULL || b->n == 0)
+		return;
+	b->prev = p->tail;
+	b->next = NULL;
+	if (p->tail != NULL)
+		p->tail->next = b;
+	else
+		p->head = b;
+	p->tail = b;
+	if (p->dq != NULL) {
+		if (rte_rcu_qsbr_dq_enqueue(p->dq, &b) != 0) {
+			/* Ring full of batches still in their grace period: keep this one
+			 * open; later operations add to it and the next close retries. */
+			p->tail = b->prev;
+			if (p->tail != NULL)
+				p->tail->next = NULL;
+			else
+				p->head = NULL;
+			return;
+		}
+	} else {
+		b->token = rte_rcu_qsbr_start(p->qsbr);
+	}
+	p->cur = NULL;
+	if (p->dq == NULL)
+		defer_reclaim(fib);   /* cheap when nothing is due; the DQ does this itself */
+}
+
+/* ---- trie writer ---- */
+
+/* Overwrite, in the subtree of *slot, the leaves written by prefixes not longer than len. */
+static void
+trie_fill(const struct fib *fib, uint32_t *slot, uint32_t lf, unsigned len)
+{
+	uint32_t e = entry_get(slot);
+	uint32_t *c;
+	unsigned j;
+
+	if (e & FIB_ENTRY_PLY) {
+		c = ply_ptr(fib, e);
+		for (j = 0; j < FIB_PLY_ENTRIES; j++)
+			trie_fill(fib, &c[j], lf, len);
+	} else if (leaf_depth(e) <= len && e != lf) {
+		entry_set(slot, lf);
+	}
+}
+
+/* tbl covers key bits [base, base + w). */
+static void
+trie_add(struct fib *fib, uint32_t *tbl, unsigned base, unsigned w, const uint8_t *a,
+	 unsigned len, uint32_t lf)
+{
+	unsigned end = base + w, idx = key_bits(a, base, w), n, k;
+	uint32_t e, ci, *c;
+
+	if (len <= end) {
+		n = 1u << (end - len);
+		idx &= ~(n - 1);
+		for (k = 0; k < n; k++)
+			trie_fill(fib, &tbl[idx + k], lf, len);
+		return;
+	}
+	e = entry_get(&tbl[idx]);
+	if (e & FIB_ENTRY_PLY) {
+		trie_add(fib, ply_ptr(fib, e), end, FIB_PLY_BITS, a, len, lf);
+		return;
+	}
+	/* Build the new branch while unreachable, then link it with one release store. */
+	ci = ply_alloc(fib);
+	c = ply_ptr(fib, ci);
+	for (k = 0; k < FIB_PLY_ENTRIES; k++)
+		c[k] = e;
+	trie_add(fib, c, end, FIB_PLY_BITS, a, len, lf);
+	entry_set(&tbl[idx], FIB_ENTRY_PLY | ci);
+}
+
+/* Rewrite the leaves of length len in the subtree of *slot with the covering leaf. */
+static void
+trie_restore(const struct fib *fib, uint32_t *slot, unsigned len, uint32_t cover)
+{
+	uint32_t e = entry_get(slot);
+	uint32_t *c;
+	unsigned j;
+
+	if (e & FIB_ENTRY_PLY) {
+		/* Plies inside the deleted prefix keep their more-specific routes, so none
+		 * of them can become collapsible (top comment). */
+		c = ply_ptr(fib, e);
+		for (j = 0; j < FIB_PLY_ENTRIES; j++)
+			trie_restore(fib, &c[j], len, cover);
+	} else if (leaf_depth(e) == len && e != cover) {
+		entry_set(slot, cover);
+	}
+}
+
+/* Replace the ply linked at *slot (covering key bits from cbase) by its single value
+ * when it no longer holds anything longer than cbase. */
+static void
+ply_collapse(struct fib *fib, uint32_t *slot, unsigned cbase)
+{
+	uint32_t e = entry_get(slot), *c = ply_ptr(fib, e), e0 = entry_get(&c[0]);
+	unsigned j;
+
+	/* A uniform ply of deeper leaves (e.g. 16 sibling /24s with one next hop) stays:
+	 * folding distinct routes into one entry would break the exact restore on delete. */
+	if ((e0 & FIB_ENTRY_PLY) || leaf_depth(e0) > cbase)
+		return;
+	for (j = 1; j < FIB_PLY_ENTRIES; j++)
+		if (entry_get(&c[j]) != e0)
+			return;
+	entry_set(slot, e0);
+	defer_ply(fib, e & ~FIB_ENTRY_PLY);
+}
+
+static void
+trie_del(struct fib *fib, uint32_t *tbl, unsigned base, unsigned w, const uint8_t *a,
+	 unsigned len, uint32_t cover)
+{
+	unsigned end = base + w, idx = key_bits(a, base, w), n, k;
+	uint32_t e;
+
+	if (len <= end) {
+		n = 1u << (end - len);
+		idx &= ~(n - 1);
+		for (k = 0; k < n; k++)
+			trie_restore(fib, &tbl[idx + k], len, cover);
+		return;
+	}
+	e = entry_get(&tbl[idx]);
+	if (!(e & FIB_ENTRY_PLY))
+		return; /* unreachable while RIB and trie agree: a ply holds every long route */
+	trie_del(fib, ply_ptr(fib, e), end, FIB_PLY_BITS, a, len, cover);
+	ply_collapse(fib, &tbl[idx], end);
+}
+
+static uint64_t
+trie_count(const struct fib *fib, const uint32_t *tbl, unsigned n)
+{
+	uint64_t cnt = 0;
+	unsigned j;
+	uint32_t e;
+
+	for (j = 0; j < n; j++) {
+		e = entry_get(&tbl[j]);
+		if (e & FIB_ENTRY_PLY)
+			cnt += 1 + trie_count(fib, ply_ptr(fib, e), FIB_PLY_ENTRIES);
+	}
+	return cnt;
+}
+
+static void
+trie_defer_all(struct fib *fib, const uint32_t *tbl, unsigned n)
+{
+	unsigned j;
+	uint32_t e;
+
+	for (j = 0; j < n; j++) {
+		e = entry_get(&tbl[j]);
+		if (e & FIB_ENTRY_PLY) {
+			trie_defer_all(fib, ply_ptr(fib, e), FIB_PLY_ENTRIES);
+			defer_ply(fib, e & ~FIB_ENTRY_PLY);
+		}
+	}
+}
+
+/* New plies an add of a/len needs: the levels below the last existing ply on its path. */
+static unsigned
+trie_need(const struct fib *fib, const uint32_t *root, const uint8_t *a, unsigned len)
+{
+	unsigned need = depth_levels(len), base = 0, w = FIB_ROOT_BITS;
+	const uint32_t *tbl = root;
+	uint32_t e;
+
+	while (need > 0) {
+		e = entry_get(&tbl[key_bits(a, base, w)]);
+		if (!(e & FIB_ENTRY_PLY))
+			break;
+		need--;
+		tbl = ply_ptr(fib, e);
+		base += w;
+		w = FIB_PLY_BITS;
+	}
+	return need;
+}
+
+/* ---- add / delete / get, both families ---- */
+
+static int
+fib_check(const struct fib *fib, uint32_t ctx, unsigned fam, const uint8_t *a, unsigned len)
+{
+	if (fib == NULL || a == NULL || ctx >= fib->max_contexts)
+		return -EINVAL;
+	if (len > (fam == FAM4 ? 32u : 128u))
+		return -EINVAL;
+	if (!pfx_host_bits_clear(a, len, fam == FAM4 ? 4 : 16))
+		return -EINVAL;
+	return 0;
+}
+
+static void
+ctx_put_if_empty(struct fib_priv *p, uint32_t ctx)
+{
+	struct fib_ctx *c = p->ctx[ctx];
+
+	if (c != NULL && c->rib[FAM4].n == 0 && c->rib[FAM6].n == 0) {
+		rib_free(p, &c->rib[FAM4], FAM4);
+		rib_free(p, &c->rib[FAM6], FAM6);
+		free(c);
+		p->rib_bytes -= sizeof(*c);
+		p->ctx[ctx] = NULL;
+	}
+}
+
+static int
+route_add(struct fib *fib, uint32_t ctx, unsigned fam, const uint8_t *a, unsigned len,
+	  uint32_t nh)
+{
+	struct fib_priv *p;
+	struct fib_ctx *c;
+	uint32_t **rootp, *root;
+	uint64_t h;
+	int64_t i;
+	int rc;
+
+	rc = fib_check(fib, ctx, fam, a, len);
+	if (rc < 0)
+		return rc;
+	if (nh == FIB_NH_NONE || nh > FIB_NH_MAX)
+		return -EINVAL;
+	p = fib_priv(fib);
+	rootp = fib_roots(fib, fam);
+	h = rib_hash(fam, a, len);
+
+	c = p->ctx[ctx];
+	if (c != NULL) {
+		i = rib_find(&c->rib[fam], fam, a, len, h);
+		if (i >= 0 && (rib_meta(&c->rib[fam], fam, (uint32_t)i) & FIB_NH_MAX) == nh)
+			return 0;
+	} else {
+		c = calloc(1, sizeof(*c));
+		if (c == NULL)
+			return -ENOMEM;
+		p->rib_bytes += sizeof(*c);
+		p->ctx[ctx] = c;
+		i = -1;
+	}
+
+	/* Acquire everything that can fail before the first visible change. */
+	if (i < 0) {
+		if (!ply_avail(p, trie_need(fib, rootp[ctx], a, len)))
+			rc = -ENOMEM;
+		else
+			rc = rib_reserve(p, &c->rib[fam], fam);
+		if (rc < 0) {
+			ctx_put_if_empty(p, ctx);
+			return rc;
+		}
+	}
+	root = rootp[ctx];
+	if (root == p->empty_root) {
+		/* Fresh anonymous pages are zero: the new root is equivalent to the empty
+		 * one until the route below is written, so it can be published at once. */
+		root = mmap(NULL, FIB_ROOT_BYTES, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (root == MAP_FAILED) {
+			ctx_put_if_empty(p, ctx);
+			return -ENOMEM;
+		}
+		__atomic_store_n(&rootp[ctx], root, __ATOMIC_RELEASE);
+		p->roots[fam]++;
+	}
+
+	trie_add(fib, root, 0, FIB_ROOT_BITS, a, len, leaf_make(nh, len));
+
+	if (i >= 0) {
+		rib_slot_set(&c->rib[fam], fam, (uint32_t)i, a, meta_make(nh, len));
+	} else {
+		rib_put(&c->rib[fam], fam, a, meta_make(nh, len), h);
+		if (ctx_lencnt(c, fam)[len]++ == 0)
+			c->lenmap[fam][len / 64] |= 1ull << (len % 64);
+		p->routes[fam]++;
+	}
+	return 0;
+}
+
+static int
+route_del(struct fib *fib, uint32_t ctx, unsigned fam, const uint8_t *a, unsigned len)
+{
+	struct fib_priv *p;
+	struct fib_ctx *c;
+	uint32_t **rootp, *root, cover;
+	int64_t i;
+	int rc;
+
+	rc = fib_check(fib, ctx, fam, a, len);
+	if (rc < 0)
+		return rc;
+	p = fib_priv(fib);
+	c = p->ctx[ctx];
+	if (c == NULL)
+		return -ENOENT;
+	i = rib_find(&c->rib[fam], fam, a, len, rib_hash(fam, a, len));
+	if (i < 0)
+		return -ENOENT;
+	/* At most one ply per level on the path, plus the root, can be unlinked. */
+	rc = defer_reserve(p, depth_levels(len) + 1);
+	if (rc < 0)
+		return rc;
+
+	cover = rib_cover(c, fam, a, len);
+	rootp = fib_roots(fib, fam);
+	root = rootp[ctx];
+	trie_del(fib, root, 0, FIB_ROOT_BITS, a, len, cover);
+
+	rib_erase(p, &c->rib[fam], fam, (uint32_t)i);
+	if (--ctx_lencnt(c, fam)[len] == 0)
+		c->lenmap[fam][len / 64] &= ~(1ull << (len % 64));
+	p->routes[fam]--;
+	if (c->rib[fam].n == 0) {
+		/* The last route is gone, so the root is all zero again (top comment):
+		 * hand the context back to the shared empty root. */
+		__atomic_store_n(&rootp[ctx], p->empty_root, __ATOMIC_RELEASE);
+		p->roots[fam]--;
+		defer_root(p, root);
+	}
+	ctx_put_if_empty(p, ctx);
+	defer_close(fib);
+	return 0;
+}
+
+static int
+route_get(const struct fib *fib, uint32_t ctx, unsigned fam, const uint8_t *a, unsigned len,
+	  uint32_t *nh)
+{
+	const struct fib_ctx *c;
+	int64_t i;
+	int rc;
+
+	rc = fib_check(fib, ctx, fam, a, len);
+	if (rc < 0)
+		return rc;
+	c = fib_priv(fib)->ctx[ctx];
+	if (c == NULL)
+		return -ENOENT;
+	i = rib_find(&c->rib[fam], fam, a, len, rib_hash(fam, a, len));
+	if (i < 0)
+		return -ENOENT;
+	if (nh != NULL)
+		*nh = rib_meta(&c->rib[fam], fam, (uint32_t)i) & FIB_NH_MAX;
+	return 0;
+}
+
+int
+fib4_add(struct fib *fib, uint32_t ctx, uint32_t prefix, uint8_t depth, uint32_t nh)
+{
+	uint8_t a[16];
+
+	pfx4_bytes(prefix, a);
+	return route_add(fib, ctx, FAM4, a, depth, nh);
+}
+
+int
+fib4_del(struct fib *fib, uint32_t ctx, uint32_t prefix, uint8_t depth)
+{
+	uint8_t a[16];
+
+	pfx4_bytes(prefix, a);
+	return route_del(fib, ctx, FAM4, a, depth);
+}
+
+int
+fib6_add(struct fib *fib, uint32_t ctx, const uint8_t prefix[16], uint8_t depth, uint32_t nh)
+{
+	return route_add(fib, ctx, FAM6, prefix, depth, nh);
+}
+
+int
+fib6_del(struct fib *fib, uint32_t ctx, const uint8_t prefix[16], uint8_t depth)
+{
+	return route_del(fib, ctx, FAM6, prefix, depth);
+}
+
+int
+fib4_get(const struct fib *fib, uint32_t ctx, uint32_t prefix, uint8_t depth, uint32_t *nh)
+{
+	uint8_t a[16];
+
+	pfx4_bytes(prefix, a);
+	return route_get(fib, ctx, FAM4, a, depth, nh);
+}
+
+int
+fib6_get(const struct fib *fib, uint32_t ctx, const uint8_t prefix[16], uint8_t depth,
+	 uint32_t *nh)
+{
+	return route_get(fib, ctx, FAM6, prefix, depth, nh);
+}
+
+int
+fib_ctx_flush(struct fib *fib, uint32_t ctx)
+{
+	struct fib_priv *p;
+	struct fib_ctx *c;
+	uint32_t **rootp, *root;
+	uint64_t n = 0;
+	unsigned fam;
+	int rc;
+
+	if (fib == NULL || ctx >= fib->max_contexts)
+		return -EINVAL;
+	p = fib_priv(fib);
+	c = p->ctx[ctx];
+	if (c == NULL)
+		return 0;
+	for (fam = 0; fam < FAM_N; fam++) {
+		root = fib_roots(fib, fam)[ctx];
+		if (root != p->empty_root)
+			n += 1 + trie_count(fib, root, FIB_ROOT_ENTRIES);
+	}
+	rc = defer_reserve(p, n);
+	if (rc < 0)
+		return rc;
+	for (fam = 0; fam < FAM_N; fam++) {
+		rootp = fib_roots(fib, fam);
+		root = rootp[ctx];
+		if (root != p->empty_root) {
+			/* Unlink the whole trie at once; readers inside it finish on the old
+			 * copy, which is freed after the grace period. */
+			__atomic_store_n(&rootp[ctx], p->empty_root, __ATOMIC_RELEASE);
+			p->roots[fam]--;
+			trie_defer_all(fib, root, FIB_ROOT_ENTRIES);
+			defer_root(p, root);
+		}
+		p->routes[fam] -= c->rib[fam].n;
+		c->rib[fam].n = 0;
+	}
+	ctx_put_if_empty(p, ctx);
+	defer_close(fib);
+	return 0;
+}
+
+int
+fib_walk(const struct fib *fib, uint32_t ctx, fib_walk_cb cb, void *arg)
+{
+	static const int family[FAM_N] = { 4, 6 };
+	const struct fib_ctx *c;
+	const struct rib_tbl *t;
+	uint8_t a[16];
+	unsigned fam;
+	uint32_t i, meta;
+	int rc;
+
+	if (fib == NULL || cb == NULL || ctx >= fib->max_contexts)
+		return -EINVAL;
+	c = fib_priv(fib)->ctx[ctx];
+	if (c == NULL)
+		return 0;
+	for (fam = 0; fam < FAM_N; fam++) {
+		t = &c->rib[fam];
+		for (i = 0; t->slot != NULL && i <= t->mask; i++) {
+			meta = rib_meta(t, fam, i);
+			if (meta == 0)
+				continue;
+			rib_slot_key(t, fam, i, a);
+			rc = cb(arg, family[fam], a, (uint8_t)meta_len(meta), meta & FIB_NH_MAX);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+void
+fib_reclaim(struct fib *fib)
+{
+	if (fib == NULL || fib_priv(fib)->qsbr == NULL)
+		return;
+	defer_close(fib);
+	defer_reclaim(fib);
+}
+
+void
+fib_get_stats(const struct fib *fib, struct fib_stats *st)
+{
+	const struct fib_priv *p;
+
+	memset(st, 0, sizeof(*st));
+	if (fib == NULL)
+		return;
+	p = fib_priv(fib);
+	st->routes4 = p->routes[FAM4];
+	st->routes6 = p->routes[FAM6];
+	st->plies_used = p->ply_next - 1 - p->ply_nfree;
+	st->roots4 = p->roots[FAM4];
+	st->roots6 = p->roots[FAM6];
+	st->bytes = sizeof(*fib) + sizeof(*p) +
+		    (uint64_t)fib->max_contexts * (2 * sizeof(uint32_t *) + sizeof(p->ctx[0])) +
+		    (p->roots[FAM4] + p->roots[FAM6] + p->roots_queued) * FIB_ROOT_BYTES +
+		    st->plies_used * FIB_PLY_BYTES + p->rib_bytes + p->defer_bytes;
+}
+
+/* ---- create / destroy ---- */
+
+static void
+defer_queue_create(struct fib *fib, struct rte_rcu_qsbr *v)
+{
+	static uint32_t seq;
+	struct fib_priv *p = fib_priv(fib);
+	struct rte_rcu_qsbr_dq_parameters prm;
+	char name[RTE_RCU_QSBR_DQ_NAMESIZE];
+
+	p->qsbr = v;
+	snprintf(name, sizeof(name), "pffib%u", __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+	memset(&prm, 0, sizeof(prm));
+	prm.name = name;
+	prm.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE;   /* one writer thread (fib.h) */
+	prm.size = FIB_DQ_SIZE;
+	prm.esize = sizeof(struct fib_batch *);
+	prm.trigger_reclaim_limit = 0;           /* every enqueue reclaims what is due */
+	prm.max_reclaim_size = FIB_DQ_RECLAIM;
+	prm.free_fn = dq_free_cb;
+	prm.p = fib;
+	prm.v = v;
+	/* The defer queue lives on the EAL heap. Without EAL (unit tests, offline tools)
+	 * the same token protocol runs on a private FIFO instead: identical guarantees. */
+	p->dq = rte_rcu_qsbr_dq_create(&prm);
+}
+
+void
+fib_destroy(struct fib *fib)
+{
+	struct fib_priv *p;
+	uint32_t c, *r;
+
+	if (fib == NULL)
+		return;
+	p = fib_priv(fib);
+	/* The caller guarantees no reader uses the FIB any more, so everything queued can
+	 * go now; the DQ reclaims what it can and its ring is freed with it. */
+	if (p->dq != NULL)
+		rte_rcu_qsbr_dq_delete(p->dq);
+	while (p->head != NULL)
+		batch_release(fib, p->head);
+	if (p->cur != NULL) {
+		while (p->cur->n > 0)
+			item_release(fib, p->cur->item[--p->cur->n]);
+		batch_free(p, p->cur);
+	}
+	for (c = 0; c < fib->max_contexts; c++) {
+		r = fib->root4 != NULL ? fib->root4[c] : NULL;
+		if (r != NULL && r != p->empty_root)
+			munmap(r, FIB_ROOT_BYTES);
+		r = fib->root6 != NULL ? fib->root6[c] : NULL;
+		if (r != NULL && r != p->empty_root)
+			munmap(r, FIB_ROOT_BYTES);
+		if (p->ctx != NULL && p->ctx[c] != NULL) {
+			free(p->ctx[c]->rib[FAM4].slot);
+			free(p->ctx[c]->rib[FAM6].slot);
+			free(p->ctx[c]);
+		}
+	}
+	if (fib->plies != NULL)
+		munmap(fib->plies, p->max_plies * FIB_PLY_BYTES);
+	if (p->empty_root != NULL)
+		munmap(p->empty_root, FIB_ROOT_BYTES);
+	free(p->ctx);
+	free(fib->root4);
+	free(fib->root6);
+	free(p);
+	free(fib);
+}
+
+struct fib *
+fib_create(const struct fib_conf *conf)
+{
+	struct fib *fib;
+	struct fib_priv *p;
+	void *m;
+	uint32_t c;
+
+	if (conf == NULL || conf->max_contexts == 0 || conf->max_plies > FIB_MAX_PLIES_LIMIT ||
+	    (conf->max_plies != 0 && conf->max_plies < 2)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	fib = calloc(1, sizeof(*fib));
+	p = calloc(1, sizeof(*p));
+	if (fib == NULL || p == NULL) {
+		free(fib);
+		free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	fib->priv = p;
+	fib->max_contexts = conf->max_contexts;
+	p->max_plies = conf->max_plies ? conf->max_plies : FIB_MAX_PLIES_DEFAULT;
+	p->ply_next = 1; /* ply 0 is never handed out: a zero entry always means no route */
+
+	fib->root4 = calloc(conf->max_contexts, sizeof(fib->root4[0]));
+	fib->root6 = calloc(conf->max_contexts, sizeof(fib->root6[0]));
+	p->ctx = calloc(conf->max_contexts, sizeof(p->ctx[0]));
+	if (fib->root4 == NULL || fib->root6 == NULL || p->ctx == NULL)
+		goto fail;
+
+	/* Never written: every page of it stays the kernel's shared zero page. */
+	m = mmap(NULL, FIB_ROOT_BYTES, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		goto fail;
+	p->empty_root = m;
+	for (c = 0; c < conf->max_contexts; c++) {
+		fib->root4[c] = p->empty_root;
+		fib->root6[c] = p->empty_root;
+	}
+
+	/* Address space only: pages are committed when a ply is first written, and ply
+	 * indices never move, so readers need no arena pointer reload. */
+	m = mmap(NULL, p->max_plies * FIB_PLY_BYTES, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		goto fail;
+	fib->plies = m;
+	/* Lookups walk several plies: huge pages keep those walks out of the TLB. */
+	(void)madvise(m, p->max_plies * FIB_PLY_BYTES, MADV_HUGEPAGE);
+
+	if (conf->qsbr != NULL)
+		defer_queue_create(fib, conf->qsbr);
+	return fib;
+fail:
+	fib_destroy(fib);
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* ---- bulk lookups ---- */
+
+/*
+ * Groups of FIB_BULK_GROUP lookups advance one trie level at a time: the addresses of
+ * the whole group's next entries are computed and prefetched before any is read, so the
+ * group pays about one memory latency per level instead of one per lookup and level.
+ */
+void
+fib4_lookup_bulk(const struct fib *fib, const uint32_t *ctx, const uint32_t *ip, uint32_t *nh,
+		 unsigned n)
+{
+	const uint32_t *ent[FIB_BULK_GROUP];
+	uint32_t e[FIB_BULK_GROUP];
+	uint8_t act[FIB_BULK_GROUP];
+	unsigned b, m, i, k, na, nn, shift;
+	const uint32_t *root;
+
+	for (b = 0; b < n; b += m) {
+		m = RTE_MIN(n - b, (unsigned)FIB_BULK_GROUP);
+		for (i = 0; i < m; i++) {
+			root = __atomic_load_n(&fib->root4[ctx[b + i]], __ATOMIC_ACQUIRE);
+			ent[i] = &root[ip[b + i] >> 16];
+			rte_prefetch0(ent[i]);
+		}
+		na = 0;
+		for (i = 0; i < m; i++) {
+			e[i] = __atomic_load_n(ent[i], __ATOMIC_ACQUIRE);
+			if (e[i] & FIB_ENTRY_PLY)
+				act[na++] = (uint8_t)i;
+		}
+		for (shift = 16; na != 0; na = nn) {
+			shift -= FIB_PLY_BITS;
+			for (k = 0; k < na; k++) {
+				i = act[k];
+				ent[i] = &fib->plies[(size_t)(e[i] & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES +
+						     ((ip[b + i] >> shift) & (FIB_PLY_ENTRIES - 1))];
+				rte_prefetch0(ent[i]);
+			}
+			nn = 0;
+			for (k = 0; k < na; k++) {
+				i = act[k];
+				e[i] = __atomic_load_n(ent[i], __ATOMIC_ACQUIRE);
+				if (e[i] & FIB_ENTRY_PLY)
+					act[nn++] = (uint8_t)i;
+			}
+		}
+		for (i = 0; i < m; i++)
+			nh[b + i] = e[i] & FIB_ENTRY_NH_MASK;
+	}
+}
+
+void
+fib6_lookup_bulk(const struct fib *fib, const uint32_t *ctx, const uint8_t (*ip)[16],
+		 uint32_t *nh, unsigned n)
+{
+	const uint32_t *ent[FIB_BULK_GROUP];
+	uint32_t e[FIB_BULK_GROUP];
+	uint8_t act[FIB_BULK_GROUP];
+	unsigned b, m, i, k, na, nn, bit, nib;
+	const uint32_t *root;
+	const uint8_t *a;
+
+	for (b = 0; b < n; b += m) {
+		m = RTE_MIN(n - b, (unsigned)FIB_BULK_GROUP);
+		for (i = 0; i < m; i++) {
+			a = ip[b + i];
+			root = __atomic_load_n(&fib->root6[ctx[b + i]], __ATOMIC_ACQUIRE);
+			ent[i] = &root[(uint32_t)a[0] << 8 | a[1]];
+			rte_prefetch0(ent[i]);
+		}
+		na = 0;
+		for (i = 0; i < m; i++) {
+			e[i] = __atomic_load_n(ent[i], __ATOMIC_ACQUIRE);
+			if (e[i] & FIB_ENTRY_PLY)
+				act[na++] = (uint8_t)i;
+		}
+		for (bit = 16; na != 0; na = nn, bit += FIB_PLY_BITS) {
+			for (k = 0; k < na; k++) {
+				i = act[k];
+				nib = (ip[b + i][bit >> 3] >> (4 - (bit & 7))) & (FIB_PLY_ENTRIES - 1);
+				ent[i] = &fib->plies[(size_t)(e[i] & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES +
+						     nib];
+				rte_prefetch0(ent[i]);
+			}
+			nn = 0;
+			for (k = 0; k < na; k++) {
+				i = act[k];
+				e[i] = __atomic_load_n(ent[i], __ATOMIC_ACQUIRE);
+				if (e[i] & FIB_ENTRY_PLY)
+					act[nn++] = (uint8_t)i;
+			}
+		}
+		for (i = 0; i < m; i++)
+			nh[b + i] = e[i] & FIB_ENTRY_NH_MASK;
+	}
+}
