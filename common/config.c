@@ -2104,7 +2104,7 @@ static int check_gre_dst(struct ld *ld)
 	return 0;
 }
 
-/* A port with mtu < 1280 must not carry IPv6. */
+/* A port with mtu < 1280 must not carry IPv6, nor a core port's tunnels < 1280 for IPv6. */
 static int check_mtu6(struct ld *ld)
 {
 	struct pf_config *cfg = ld->cfg;
@@ -2113,6 +2113,23 @@ static int check_mtu6(struct ld *ld)
 	for (size_t i = 0; i < cfg->n_ports; i++) {
 		const struct pf_port_conf *pc = &cfg->ports[i];
 
+		/* RFC 8200 5 / RFC 4213 3.2: a tunnel carrying IPv6 must offer 1280 bytes; the
+		 * customers' GRE tunnels leave through the core port (28 bytes of overhead) */
+		if (pc->role == PF_ROLE_CORE && pc->mtu < 1280 + 28) {
+			for (size_t c = 0; c < cfg->n_customers; c++) {
+				const struct pf_customer_conf *cu = &cfg->customers[c];
+
+				for (size_t v = 0; v < cu->n_vnets && cu->has_gre; v++) {
+					if (cu->vnets[v].family != 6)
+						continue;
+					pindex(p, "ports", i);
+					pjoin(p, p, "mtu");
+					return fail(ld, p, "%u leaves %u bytes for IPv6 inside GRE, below the "
+						    "1280 IPv6 minimum (needs >= 1308), but customers[%zu]."
+						    "vnets[%zu] is IPv6", pc->mtu, pc->mtu - 28, c, v);
+				}
+			}
+		}
 		if (pc->mtu >= 1280)
 			continue;
 		why[0] = '\0';
