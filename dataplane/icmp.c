@@ -125,8 +125,27 @@ pf_icmp_echo(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md)
 		ic->icmp_cksum = rte_ipv6_udptcp_cksum(ip, ic);
 	}
 	w->c.event[PF_EV_icmp_echo_reply]++;
-	md->decap = 0;
-	pf_route_local(w, m, md);
+	if (md->decap) {
+		/* asked through a tunnel: the way back is a route (again through the tunnel) */
+		md->decap = 0;
+		pf_route_local(w, m, md);
+		return;
+	}
+	/* Answer the way the request came: to the requester's MAC, on the same port and
+	 * tags. A routed reply could go to another router or wait for ARP, and a peer
+	 * checking its link (e.g. the standby circuit's router) must get its answer. */
+	{
+		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		const struct pf_port *p = &w->t->port[md->in_port];
+
+		eth->dst_addr = eth->src_addr;
+		eth->src_addr = p->mac;
+		if (!p->is_core) {
+			w->c.ctx[md->ctx].out.pkts++;
+			w->c.ctx[md->ctx].out.bytes += rte_pktmbuf_data_len(m) - md->l3;
+		}
+		pf_tx(w, md->in_port, m);
+	}
 }
 
 /* RFC 1812 4.3.2.7: never an error about an ICMP error, a non-initial fragment, or a

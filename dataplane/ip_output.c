@@ -56,6 +56,33 @@ ip4_copied_options(const uint8_t *opt, unsigned len, uint8_t *out)
 	return n;
 }
 
+/* Context and customer counters: customer IP bytes, before our encapsulation, counted
+ * once per packet even when we fragment it (circuit billing basis). */
+static void
+bill(struct pf_worker *w, const struct pf_meta *md, const struct pf_nexthop *nh, unsigned len)
+{
+	const struct pf_tables *t = w->t;
+
+	if (nh->type == PF_NH_EDGE) {
+		struct pf_ctx_counters *cc = &w->c.ctx[nh->ctx];
+		uint16_t cu = t->ctx[nh->ctx].customer;
+
+		cc->out.pkts++;
+		cc->out.bytes += len;
+		if (md->from_core && cu != 0xffff) {
+			w->c.cust[cu].from_cloud.pkts++;
+			w->c.cust[cu].from_cloud.bytes += len;
+		}
+	} else if (!md->from_core) {
+		uint16_t cu = t->ctx[md->ctx].customer;
+
+		if (cu != 0xffff) {
+			w->c.cust[cu].to_cloud.pkts++;
+			w->c.cust[cu].to_cloud.bytes += len;
+		}
+	}
+}
+
 /* Fragment an IPv4 packet (DF clear) into pieces of at most mtu bytes, send each. */
 static void
 ip4_fragment(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta *md,
@@ -75,6 +102,7 @@ ip4_fragment(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta *md,
 	struct rte_mbuf *frags[64];
 
 	fmd.l3 = 0;
+	fmd.billed = 1;
 	while (off < plen) {
 		bool first = off == 0;
 		unsigned fh = first ? hlen : sizeof(*ip) + olen;
@@ -115,6 +143,8 @@ ip4_fragment(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta *md,
 	}
 	w->c.event[PF_EV_fragmented]++;
 	w->c.event[PF_EV_fragments_out] += nfrag;
+	if (!md->billed)
+		bill(w, md, nh, tlen);
 	rte_pktmbuf_free(m);
 	for (unsigned i = 0; i < nfrag; i++)
 		pf_ip_output(w, frags[i], &fmd, nh, true);
@@ -211,24 +241,7 @@ pf_ip_output(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta *md,
 		*(rte_be16_t *)d = md->family == 4 ? RTE_BE16(RTE_ETHER_TYPE_IPV4)
 						   : RTE_BE16(RTE_ETHER_TYPE_IPV6);
 	}
-	/* Billing counts customer IP bytes, before our encapsulation. */
-	if (nh->type == PF_NH_EDGE) {
-		struct pf_ctx_counters *cc = &w->c.ctx[nh->ctx];
-		uint16_t cu = t->ctx[nh->ctx].customer;
-
-		cc->out.pkts++;
-		cc->out.bytes += len;
-		if (md->from_core && cu != 0xffff) {
-			w->c.cust[cu].from_cloud.pkts++;
-			w->c.cust[cu].from_cloud.bytes += len;
-		}
-	} else if (!md->from_core) {
-		uint16_t cu = t->ctx[md->ctx].customer;
-
-		if (cu != 0xffff) {
-			w->c.cust[cu].to_cloud.pkts++;
-			w->c.cust[cu].to_cloud.bytes += len;
-		}
-	}
+	if (!md->billed)
+		bill(w, md, nh, len);
 	pf_tx(w, nh->port, m);
 }

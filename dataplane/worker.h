@@ -82,6 +82,7 @@ struct pf_meta {
 	uint8_t family;      /* 4 or 6 */
 	uint16_t in_port;
 	uint8_t decap;       /* inner packet of a GRE tunnel we terminated */
+	uint8_t billed;      /* a fragment we made: its packet was billed once, whole */
 };
 
 int pf_worker_init(struct pf_worker *w, const struct pf_tables *t);

@@ -2439,7 +2439,7 @@ test_echo_edge_cases(void)
 	DROPS(); /* TTL 1 does not matter for us: it is not forwarded */
 	EVENTS(E(icmp_echo_reply, 1));
 
-	/* QinQ received as 0x8100/0x8100: the reply uses the context's configured 0x88a8 */
+	/* QinQ received as 0x8100/0x8100: the reply goes back the way the request came */
 	fresh("echo on QinQ 0x8100/0x8100");
 	memset(&b, 0, sizeof(b));
 	edge2(&b, 0x8100, S_TAG, VLAN_CPRIV, 0x0800);
@@ -2449,7 +2449,7 @@ test_echo_edge_cases(void)
 	len = b.n - o;
 	send1(EDGE, &b);
 	NOUT(EDGE, 1);
-	l3 = EXPECT_EDGE_L2(&out[EDGE][0], MAC_B201, 2, 0x88a8, S_TAG, VLAN_CPRIV, 0x0800);
+	l3 = EXPECT_EDGE_L2(&out[EDGE][0], MAC_B201, 2, 0x8100, S_TAG, VLAN_CPRIV, 0x0800);
 	if (l3 && out[EDGE][0].n == 22 + len)
 		EXPECT_ICMP4_HDR(out[EDGE][0].d + l3, len, IP4(172, 16, 3, 2), IP4(172, 16, 3, 1));
 	else
