@@ -24,7 +24,12 @@
  * the parent entry before the unlink. With a QSBR variable such objects are queued and
  * reused only after every reader reported a quiescent state. The queue holds batches
  * (everything one write operation freed), so the DPDK defer queue needs one slot per
- * batch, not per ply: a context flush can free hundreds of thousands of plies.
+ * batch, not per ply: a context flush can free hundreds of thousands of plies. The
+ * defer queue (rte_rcu_qsbr_dq) needs the EAL heap; where EAL is not initialised (unit
+ * tests, offline tools) a private FIFO uses the same rte_rcu_qsbr_start()/check() tokens.
+ *
+ * fib_walk() reports family 4 or 6 (as struct pf_prefix does) and the prefix as 4 or 16
+ * bytes in network order, in no particular order; the callback must not modify the FIB.
  */
 #ifndef ALLOW_EXPERIMENTAL_API
 #define ALLOW_EXPERIMENTAL_API 1 /* rte_rcu_qsbr_dq_* are experimental in DPDK 22.11 */
@@ -1159,9 +1164,11 @@ fib_destroy(struct fib *fib)
 		return;
 	p = fib_priv(fib);
 	/* The caller guarantees no reader uses the FIB any more, so everything queued can
-	 * go now; the DQ reclaims what it can and its ring is freed with it. */
+	 * go now. The DQ reclaims what it can and is freed; it refuses (and its small ring
+	 * stays allocated) only while a registered reader is still online, which breaks
+	 * that guarantee, so nothing below waits for one. */
 	if (p->dq != NULL)
-		rte_rcu_qsbr_dq_delete(p->dq);
+		(void)rte_rcu_qsbr_dq_delete(p->dq);
 	while (p->head != NULL)
 		batch_release(fib, p->head);
 	if (p->cur != NULL) {

@@ -88,12 +88,13 @@ void fib_get_stats(const struct fib *fib, struct fib_stats *st);
 static inline uint32_t
 fib4_lookup(const struct fib *fib, uint32_t ctx, uint32_t ip)
 {
-	uint32_t e = __atomic_load_n(&fib->root4[ctx], __ATOMIC_ACQUIRE)[ip >> 16];
+	const uint32_t *root = __atomic_load_n(&fib->root4[ctx], __ATOMIC_ACQUIRE);
+	uint32_t e = __atomic_load_n(&root[ip >> 16], __ATOMIC_ACQUIRE);
 	unsigned shift = 16;
 
 	while (e & FIB_ENTRY_PLY) {
 		shift -= FIB_PLY_BITS;
-		e = __atomic_load_n(&fib->plies[(e & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES +
+		e = __atomic_load_n(&fib->plies[(size_t)(e & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES +
 						((ip >> shift) & (FIB_PLY_ENTRIES - 1))],
 				    __ATOMIC_ACQUIRE);
 	}
@@ -103,14 +104,14 @@ fib4_lookup(const struct fib *fib, uint32_t ctx, uint32_t ip)
 static inline uint32_t
 fib6_lookup(const struct fib *fib, uint32_t ctx, const uint8_t ip[16])
 {
-	uint32_t e = __atomic_load_n(&fib->root6[ctx], __ATOMIC_ACQUIRE)[
-		((uint32_t)ip[0] << 8) | ip[1]];
+	const uint32_t *root = __atomic_load_n(&fib->root6[ctx], __ATOMIC_ACQUIRE);
+	uint32_t e = __atomic_load_n(&root[((uint32_t)ip[0] << 8) | ip[1]], __ATOMIC_ACQUIRE);
 	unsigned bit = 16;
 
 	while (e & FIB_ENTRY_PLY) {
 		unsigned nib = (ip[bit >> 3] >> (4 - (bit & 7))) & 0xf;
 		bit += FIB_PLY_BITS;
-		e = __atomic_load_n(&fib->plies[(e & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES + nib],
+		e = __atomic_load_n(&fib->plies[(size_t)(e & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES + nib],
 				    __ATOMIC_ACQUIRE);
 	}
 	return e & FIB_ENTRY_NH_MASK;
