@@ -1054,6 +1054,13 @@ static const struct range *range_hit(const struct range *t, const struct pf_pref
 	return NULL;
 }
 
+const char *pf_prefix_bogon(const struct pf_prefix *p)
+{
+	const struct range *r = range_hit(bogons, p, NULL);
+
+	return r ? r->why : NULL;
+}
+
 /* a is a usable unicast address; returns the reason if not */
 static const char *addr_not_unicast(const struct pf_addr *a)
 {
@@ -1238,12 +1245,16 @@ static int load_port(struct ld *ld, const json_t *j, const char *path, size_t id
  * ------------------------------------------------------------------------------------- */
 
 static const char *const customer_fields[] = {
-	"id", "name", "asn", "bandwidth_mbps", "gre", "vnets", "on_premises", "contexts", NULL,
+	"id", "name", "asn", "bandwidth_mbps", "premium", "gre", "vnets", "on_premises",
+	"contexts", NULL,
 };
 static const char *const gre_fields[] = { "key", "source", "destination", NULL };
 static const char *const context_fields[] = {
 	"name", "kind", "vlan", "s_tag", "c_tag", "s_tpid", "primary", "secondary",
-	"allow_default_route", "routes", NULL,
+	"allow_default_route", "routes", "table_id", "policy", NULL,
+};
+static const char *const policy_fields[] = {
+	"max_prefixes4", "max_prefixes6", "max_length4", "max_length6", NULL,
 };
 static const char *const link_fields[] = { "port", "subnet", "subnet6", NULL };
 static const char *const route_fields[] = { "prefix", "via", NULL };
@@ -1640,6 +1651,60 @@ static int load_context(struct ld *ld, const json_t *j, const char *path,
 		return -EINVAL;
 	if (get_bool(ld, j, path, "allow_default_route", &cx->allow_default_route) < 0)
 		return -EINVAL;
+	r = get_int(ld, j, path, "table_id", false, 1, 4294967295LL, &x);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		/* 253..255 are the kernel's default/main/local tables, 0 is "unspecified" */
+		pjoin(p, path, "table_id");
+		if (x >= 253 && x <= 255)
+			return fail(ld, p, "%lld is a reserved routing table (253 default, 254 main, "
+				    "255 local)", x);
+		for (size_t k = 0; k <= cust_idx; k++) {
+			const struct pf_customer_conf *o = &cfg->customers[k];
+			size_t n = k == cust_idx ? ci : o->n_contexts;
+
+			for (size_t m = 0; m < n; m++)
+				if (o->contexts[m].table_id == (uint32_t)x)
+					return fail(ld, p, "table %lld already feeds customers[%zu]."
+						    "contexts[%zu] '%s'", x, k, m, o->contexts[m].name);
+		}
+		cx->table_id = (uint32_t)x;
+	}
+	/* the seed's ExpressRoute limits: private 4,000 IPv4 / 100 IPv6 prefixes (10,000 with
+	 * premium), Microsoft peering 200 / 200; smallest published subnet /29 */
+	if (cx->kind == PF_CTX_PRIVATE) {
+		cx->policy.max_prefixes4 = cu->premium ? 10000 : 4000;
+		cx->policy.max_prefixes6 = cu->premium ? 10000 : 100;
+	} else {
+		cx->policy.max_prefixes4 = 200;
+		cx->policy.max_prefixes6 = 200;
+	}
+	cx->policy.max_len4 = 29;
+	cx->policy.max_len6 = 64;
+	r = member(ld, j, path, "policy", false, W_OBJ, &v, p);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		if (check_fields(ld, v, p, policy_fields) < 0)
+			return -EINVAL;
+		if ((r = get_int(ld, v, p, "max_prefixes4", false, 0, 16000000, &x)) < 0)
+			return r;
+		if (r > 0)
+			cx->policy.max_prefixes4 = (uint32_t)x;
+		if ((r = get_int(ld, v, p, "max_prefixes6", false, 0, 16000000, &x)) < 0)
+			return r;
+		if (r > 0)
+			cx->policy.max_prefixes6 = (uint32_t)x;
+		if ((r = get_int(ld, v, p, "max_length4", false, 8, 32, &x)) < 0)
+			return r;
+		if (r > 0)
+			cx->policy.max_len4 = (uint8_t)x;
+		if ((r = get_int(ld, v, p, "max_length6", false, 16, 128, &x)) < 0)
+			return r;
+		if (r > 0)
+			cx->policy.max_len6 = (uint8_t)x;
+	}
 
 	r = member(ld, j, path, "routes", false, W_ARR, &v, p);
 	if (r < 0)
@@ -1747,6 +1812,8 @@ static int load_customer(struct ld *ld, const json_t *j, const char *path, size_
 	if (why != NULL)
 		return fail(ld, p, "AS %lld %s", x, why);
 	cu->asn = (uint32_t)x;
+	if (get_bool(ld, j, path, "premium", &cu->premium) < 0)
+		return -EINVAL;
 	if (get_int(ld, j, path, "bandwidth_mbps", true, LLONG_MIN, LLONG_MAX, &x) < 0)
 		return -EINVAL;
 	if (x <= 0) {
@@ -2261,8 +2328,101 @@ static int load_neighbors(struct ld *ld, const json_t *arr, const char *path)
  * ------------------------------------------------------------------------------------- */
 
 static const char *const top_fields[] = {
-	"ports", "customers", "neighbors", "icmp_rate_pps", "burst", NULL,
+	"ports", "customers", "neighbors", "icmp_rate_pps", "burst", "core_table_id", "feeds",
+	"management", NULL,
 };
+static const char *const feeds_fields[] = { "exabgp", "fpm", NULL };
+static const char *const exabgp_fields[] = { "socket", NULL };
+static const char *const fpm_fields[] = { "listen", NULL };
+static const char *const mgmt_fields[] = { "socket", NULL };
+
+/* A Unix socket path: absolute, fits sun_path. */
+static int get_sock_path(struct ld *ld, const json_t *obj, const char *parent, char *out,
+			 size_t outlen)
+{
+	char p[PLEN], sb[96];
+	const char *s = NULL;
+
+	if (get_str(ld, obj, parent, "socket", true, &s) < 0)
+		return -EINVAL;
+	pjoin(p, parent, "socket");
+	if (s[0] != '/' || strlen(s) >= outlen)
+		return fail(ld, p, "'%s' must be an absolute path of at most %zu bytes",
+			    safe(s, sb, sizeof(sb)), outlen - 1);
+	snprintf(out, outlen, "%s", s);
+	return 0;
+}
+
+static int load_feeds(struct ld *ld, const json_t *root)
+{
+	struct pf_config *cfg = ld->cfg;
+	char p[PLEN], q[PLEN], sb[96];
+	json_t *v = NULL, *w = NULL;
+	int r;
+
+	r = member(ld, root, "", "management", false, W_OBJ, &v, p);
+	if (r < 0)
+		return r;
+	if (r > 0 && (check_fields(ld, v, p, mgmt_fields) < 0 ||
+		      get_sock_path(ld, v, p, cfg->mgmt_socket, sizeof(cfg->mgmt_socket)) < 0))
+		return -EINVAL;
+	r = member(ld, root, "", "feeds", false, W_OBJ, &v, p);
+	if (r <= 0)
+		return r;
+	if (check_fields(ld, v, p, feeds_fields) < 0)
+		return -EINVAL;
+	r = member(ld, v, p, "exabgp", false, W_OBJ, &w, q);
+	if (r < 0)
+		return r;
+	if (r > 0 && (check_fields(ld, w, q, exabgp_fields) < 0 ||
+		      get_sock_path(ld, w, q, cfg->exabgp_socket, sizeof(cfg->exabgp_socket)) < 0))
+		return -EINVAL;
+	r = member(ld, v, p, "fpm", false, W_OBJ, &w, q);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		const char *s = NULL, *colon;
+		char host[48]; /* INET6_ADDRSTRLEN */
+		struct pf_addr a;
+		long port = 2620;
+
+		if (check_fields(ld, w, q, fpm_fields) < 0 ||
+		    get_str(ld, w, q, "listen", true, &s) < 0)
+			return -EINVAL;
+		pjoin(q, q, "listen");
+		/* "ADDR" or "ADDR:PORT"; IPv6 as "[ADDR]:PORT" */
+		if (s[0] == '[') {
+			const char *e = strchr(s, ']');
+			if (e == NULL || (size_t)(e - s - 1) >= sizeof(host))
+				return fail(ld, q, "'%s' is not ADDR, ADDR:PORT or [ADDR6]:PORT",
+					    safe(s, sb, sizeof(sb)));
+			memcpy(host, s + 1, e - s - 1);
+			host[e - s - 1] = '\0';
+			colon = e[1] == ':' ? e + 1 : NULL;
+			if (e[1] != '\0' && e[1] != ':')
+				return fail(ld, q, "'%s' is not ADDR, ADDR:PORT or [ADDR6]:PORT",
+					    safe(s, sb, sizeof(sb)));
+		} else {
+			colon = strchr(s, ':');
+			size_t hl = colon ? (size_t)(colon - s) : strlen(s);
+			if (hl >= sizeof(host))
+				return fail(ld, q, "'%s': address too long", safe(s, sb, sizeof(sb)));
+			memcpy(host, s, hl);
+			host[hl] = '\0';
+		}
+		if (pf_addr_parse(host, &a) < 0)
+			return fail(ld, q, "'%s' does not start with an IP address", safe(s, sb, sizeof(sb)));
+		if (colon) {
+			char *end;
+			port = strtol(colon + 1, &end, 10);
+			if (*end != '\0' || port < 1 || port > 65535)
+				return fail(ld, q, "'%s': port must be 1..65535", safe(s, sb, sizeof(sb)));
+		}
+		snprintf(cfg->fpm_listen, sizeof(cfg->fpm_listen), "%s%s%s:%ld",
+			 a.family == 6 ? "[" : "", host, a.family == 6 ? "]" : "", port);
+	}
+	return 0;
+}
 
 static int load_top(struct ld *ld, const json_t *root)
 {
@@ -2286,6 +2446,14 @@ static int load_top(struct ld *ld, const json_t *root)
 		return r;
 	if (r > 0)
 		cfg->burst = (uint32_t)x;
+	cfg->core_table_id = 254;
+	r = get_int(ld, root, "", "core_table_id", false, 1, 4294967295LL, &x);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		cfg->core_table_id = (uint32_t)x;
+	if ((r = load_feeds(ld, root)) < 0)
+		return r;
 
 	/* ports */
 	if (member(ld, root, "", "ports", true, W_ARR, &v, p) < 0)

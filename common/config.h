@@ -65,6 +65,15 @@ struct pf_route_conf {
 	unsigned line, col;
 };
 
+/* Route policy applied to routes from BGP feeds (ExaBGP, FPM) before install; the seed's
+ * ExpressRoute limits are the defaults. Operator routes (config, peerctl) bypass it. */
+struct pf_policy_conf {
+	uint32_t max_prefixes4;      /* private 4000 (premium 10000), microsoft/public 200 */
+	uint32_t max_prefixes6;      /* private 100 (premium 10000), microsoft/public 200 */
+	uint8_t max_len4;            /* longest accepted IPv4 prefix, default 29 (seed: /29) */
+	uint8_t max_len6;            /* default 64 */
+};
+
 struct pf_context_conf {
 	char name[PF_NAME_MAX];
 	enum pf_ctx_kind kind;
@@ -75,6 +84,8 @@ struct pf_context_conf {
 	                              * single-tag contexts: 0x8100 (their only tag) */
 	struct pf_link_conf primary, secondary;
 	bool allow_default_route;    /* forced tunneling: 0.0.0.0/0 and ::/0 accepted */
+	uint32_t table_id;           /* zebra VRF table feeding this context over FPM; 0 = none */
+	struct pf_policy_conf policy;
 	struct pf_route_conf *routes; /* static routes of this context */
 	size_t n_routes;
 	unsigned line, col;
@@ -85,6 +96,7 @@ struct pf_customer_conf {
 	char name[PF_NAME_MAX];
 	uint32_t asn;                /* customer's BGP ASN (seed: public, or private > 65000) */
 	uint64_t bandwidth_mbps;
+	bool premium;                /* ExpressRoute premium: higher route limits */
 	bool has_gre;
 	uint32_t gre_key;            /* RFC 2890 key = customer/VNet id */
 	struct pf_addr gre_src, gre_dst; /* IPv4; src must be a core port address */
@@ -112,6 +124,10 @@ struct pf_config {
 	struct pf_neighbor_conf *neighbors;
 	size_t n_neighbors;
 	uint32_t icmp_rate_pps;      /* ICMP errors per second per worker, default 100 */
+	uint32_t core_table_id;      /* FPM table of the core context, default 254 (main) */
+	char exabgp_socket[108];     /* "" = ExaBGP feed off; else Unix socket path */
+	char fpm_listen[80];         /* "" = FPM feed off; else "ADDR:PORT" (default port 2620) */
+	char mgmt_socket[108];       /* "" = no management socket (see --socket) */
 	uint32_t burst;              /* RX/TX burst, default 32 */
 };
 
@@ -130,6 +146,9 @@ int pf_mac_parse(const char *s, uint8_t mac[6]);
 bool pf_prefix_overlap(const struct pf_prefix *a, const struct pf_prefix *b);
 bool pf_prefix_contains(const struct pf_prefix *p, const struct pf_addr *a);
 const char *pf_ctx_kind_name(enum pf_ctx_kind k);
+/* Why p must not be routed on public/Microsoft peering (private, bogon), or NULL.
+ * Documentation prefixes are allowed (examples use them). */
+const char *pf_prefix_bogon(const struct pf_prefix *p);
 
 /*
  * Added helpers (config work). Conventions of the helpers above: family is 4 or 6 (not

@@ -10,10 +10,21 @@
 #include "dataplane/tables.h"
 #include "dataplane/worker.h"
 
-/* Writer-side bookkeeping kept next to the tables (never read by workers). */
+struct pf_core_info {
+	uint16_t port;
+	bool have4, have6;
+	const struct pf_port_conf *pc;
+	uint32_t nh_core4, nh_core6; /* plain toward the gateways */
+};
+
+/* Writer-side bookkeeping kept next to the tables for the control thread's lifetime
+ * (never read by workers). */
 struct pf_build {
 	struct pf_tables *t;
-	uint32_t cap_nh, cap_neigh;
+	const struct pf_config *cfg;
+	struct pf_core_info ci;
+	const struct pf_context_conf **ctx_conf; /* [n_ctx], NULL for the core context */
+	const struct pf_customer_conf **ctx_cust; /* [n_ctx] */
 	char err[512];
 };
 
@@ -22,6 +33,15 @@ struct pf_build {
 int pf_tables_build(struct pf_build *b, const struct pf_config *cfg, struct pf_tables *t,
 		    struct rte_rcu_qsbr *qsbr);
 void pf_tables_free(struct pf_tables *t);
+void pf_build_free(struct pf_build *b);
+/* The next hop for a route in ctx via address a: a peer of one of the context's links
+ * (toward the customer router), the customer's GRE tunnel destination (private context),
+ * or an address on the core subnet (plain). 0, or -ENOENT when a is none of those. */
+int pf_build_resolve(struct pf_build *b, uint16_t ctx, const struct pf_addr *a, uint32_t *nh);
+/* Find or add a next-hop object equal to *want (ECMP groups are built this way). */
+int pf_build_nh(struct pf_build *b, const struct pf_nexthop *want, uint32_t *out);
+
+struct pf_applier;
 
 /* Sum the workers' counters and print them: human table or JSON. */
 struct pf_stats_src {
@@ -31,6 +51,7 @@ struct pf_stats_src {
 	unsigned n_workers;
 	struct rte_mempool *pool;
 	unsigned pool_size;
+	const struct pf_applier *applier;  /* NULL before it exists */
 };
 void pf_stats_print(FILE *f, const struct pf_stats_src *s);
 int pf_stats_write_json(const char *path, const struct pf_stats_src *s);

@@ -22,9 +22,13 @@
 #include <rte_ring.h>
 
 #include "common/config.h"
+#include "control/applier.h"
+#include "control/applier_priv.h"
 #include "control/control.h"
+#include "control/feed.h"
 
 #define PF_NB_MBUF 16383
+#define PF_ROUTE_RING 16384 /* route messages in flight from the feeds (bounded) */
 #define PF_RX_DESC 1024
 #define PF_TX_DESC 1024
 
@@ -208,7 +212,8 @@ main(int argc, char **argv)
 	unsigned n_workers, wi = 0;
 	struct rte_mempool *pool;
 	struct rte_rcu_qsbr *qsbr;
-	struct rte_ring *learn;
+	struct rte_ring *learn, *routes = NULL;
+	struct pf_applier *applier = NULL;
 	struct pf_tables t;
 	struct pf_build b;
 	struct pf_worker **workers;
@@ -286,6 +291,16 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out_tables;
 	}
+	/* feeds are producers on their own threads (HTS: safe if one is preempted), the
+	 * control thread is the only consumer */
+	routes = rte_ring_create_elem("pf_routes", sizeof(struct pf_route_msg), PF_ROUTE_RING,
+				      rte_socket_id(), RING_F_MP_HTS_ENQ | RING_F_SC_DEQ);
+	applier = routes ? pf_applier_create(&b, routes) : NULL;
+	if (applier == NULL) {
+		fprintf(stderr, "peerfwd: out of memory at start-up (route ring, RIB)\n");
+		rc = 1;
+		goto out_tables;
+	}
 	for (size_t i = 0; i < cfg->n_ports; i++) {
 		uint16_t pid;
 
@@ -342,10 +357,11 @@ main(int argc, char **argv)
 	start = rte_rdtsc();
 	next_stats = start + o.stats_interval_s * hz;
 	ss = (struct pf_stats_src){.t = &t, .cfg = cfg, .workers = workers, .n_workers = n_workers,
-				   .pool = pool, .pool_size = PF_NB_MBUF};
+				   .pool = pool, .pool_size = PF_NB_MBUF, .applier = applier};
 	while (!quit) {
 		struct pf_learn_msg msgs[32];
 		unsigned n = rte_ring_dequeue_burst_elem(learn, msgs, sizeof(msgs[0]), 32, NULL);
+		unsigned nr = pf_applier_poll(applier, 8192);
 		uint64_t now;
 
 		for (unsigned i = 0; i < n; i++)
@@ -369,7 +385,7 @@ main(int argc, char **argv)
 			fflush(stdout);
 			next_stats = now + o.stats_interval_s * hz;
 		}
-		if (n == 0)
+		if (n == 0 && nr == 0)
 			usleep(1000);
 	}
 	quit = true;
@@ -397,6 +413,9 @@ out_ports:
 			rte_free(workers[i]);
 		}
 out_tables:
+	pf_applier_free(applier);
+	rte_ring_free(routes);
+	pf_build_free(&b);
 	pf_tables_free(&t);
 	free(workers);
 	rte_ring_free(learn);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <rte_byteorder.h>
 #include <rte_ethdev.h>
@@ -17,6 +18,24 @@
 #include "dataplane/pkt.h"
 
 #define GRE_OVERHEAD (20 + 8) /* outer IPv4 + GRE with key */
+
+/* Address space reserved once and committed by the kernel as it is touched: the arrays
+ * never move, so workers may keep reading while control appends. */
+static void *
+reserve(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+unreserve(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
+}
 
 static int
 fail(struct pf_build *b, int err, const char *fmt, ...)
@@ -55,17 +74,8 @@ neigh_get(struct pf_build *b, uint16_t ctx, uint16_t port, int family, const uin
 			return 0;
 		}
 	}
-	if (t->n_neigh == b->cap_neigh) {
-		uint32_t cap = b->cap_neigh ? b->cap_neigh * 2 : 64;
-		struct pf_neigh *nn = realloc(t->neigh, cap * sizeof(*nn));
-		uint64_t *nm = realloc(t->neigh_mac, cap * sizeof(*nm));
-
-		if (nn) t->neigh = nn;
-		if (nm) t->neigh_mac = nm;
-		if (!nn || !nm)
-			return fail(b, -ENOMEM, "out of memory (neighbors)");
-		b->cap_neigh = cap;
-	}
+	if (t->n_neigh == PF_MAX_NEIGH)
+		return fail(b, -ENOSPC, "too many neighbors (%u)", PF_MAX_NEIGH);
 	memset(&t->neigh[t->n_neigh], 0, sizeof(t->neigh[0]));
 	t->neigh[t->n_neigh].family = family;
 	t->neigh[t->n_neigh].ctx = ctx;
@@ -89,21 +99,8 @@ nh_get(struct pf_build *b, const struct pf_nexthop *want, uint32_t *out)
 			return 0;
 		}
 	}
-	if (t->n_nh == b->cap_nh) {
-		uint32_t cap = b->cap_nh ? b->cap_nh * 2 : 64;
-		struct pf_nexthop *nn;
-
-		if (cap > FIB_NH_MAX)
-			return fail(b, -ENOSPC, "too many next hops");
-		nn = aligned_alloc(RTE_CACHE_LINE_SIZE, cap * sizeof(*nn));
-		if (nn == NULL)
-			return fail(b, -ENOMEM, "out of memory (next hops)");
-		if (t->n_nh)
-			memcpy(nn, t->nh, t->n_nh * sizeof(*nn));
-		free(t->nh);
-		t->nh = nn;
-		b->cap_nh = cap;
-	}
+	if (t->n_nh == PF_MAX_NH)
+		return fail(b, -ENOSPC, "too many next hops (%u)", PF_MAX_NH);
 	t->nh[t->n_nh] = *want;
 	*out = t->n_nh++;
 	return 0;
@@ -162,12 +159,6 @@ route_add(struct pf_build *b, uint16_t ctx, int family, const uint8_t *addr, uin
 	return 0;
 }
 
-struct core_info {
-	uint16_t port;
-	bool have4, have6;
-	const struct pf_port_conf *pc;
-	uint32_t nh_core4, nh_core6; /* plain toward the gateways */
-};
 
 /* Next hop toward a customer router over one of a context's links. */
 static int
@@ -196,7 +187,7 @@ nh_edge(struct pf_build *b, const struct pf_context_conf *cx, uint16_t ctx, uint
 }
 
 static int
-nh_core(struct pf_build *b, const struct core_info *ci, int family, const uint8_t *via,
+nh_core(struct pf_build *b, const struct pf_core_info *ci, int family, const uint8_t *via,
 	uint32_t *out)
 {
 	struct pf_nexthop nh = {.type = PF_NH_CORE, .family = family, .ctx = PF_CTX_CORE,
@@ -213,7 +204,7 @@ nh_core(struct pf_build *b, const struct core_info *ci, int family, const uint8_
 }
 
 static int
-build_ports(struct pf_build *b, const struct pf_config *cfg, struct core_info *ci)
+build_ports(struct pf_build *b, const struct pf_config *cfg, struct pf_core_info *ci)
 {
 	struct pf_tables *t = b->t;
 	int r;
@@ -284,7 +275,7 @@ pow2_for(size_t n)
 }
 
 static int
-install_core(struct pf_build *b, struct core_info *ci, uint32_t nh_local)
+install_core(struct pf_build *b, struct pf_core_info *ci, uint32_t nh_local)
 {
 	const struct pf_port_conf *pc = ci->pc;
 	struct pf_context *cx = &b->t->ctx[PF_CTX_CORE];
@@ -369,7 +360,7 @@ install_links(struct pf_build *b, const struct pf_context_conf *cc, uint16_t ctx
 }
 
 static int
-nh_gre(struct pf_build *b, const struct core_info *ci, const struct pf_customer_conf *cu,
+nh_gre(struct pf_build *b, const struct pf_core_info *ci, const struct pf_customer_conf *cu,
        uint16_t ctx, uint16_t cust, uint32_t *out)
 {
 	struct pf_nexthop nh = {.type = PF_NH_GRE, .family = 4, .ctx = ctx, .customer = cust,
@@ -395,7 +386,7 @@ nh_gre(struct pf_build *b, const struct core_info *ci, const struct pf_customer_
 }
 
 static int
-install_routes(struct pf_build *b, const struct core_info *ci, const struct pf_customer_conf *cu,
+install_routes(struct pf_build *b, const struct pf_core_info *ci, const struct pf_customer_conf *cu,
 	       const struct pf_context_conf *cc, uint16_t ctx, uint16_t cust, uint32_t nh_drop)
 {
 	int r;
@@ -480,7 +471,7 @@ int
 pf_tables_build(struct pf_build *b, const struct pf_config *cfg, struct pf_tables *t,
 		struct rte_rcu_qsbr *qsbr)
 {
-	struct core_info ci;
+	struct pf_core_info *ci = &b->ci;
 	struct fib_conf fc = {.qsbr = qsbr};
 	uint32_t nh_local, nh_drop, n_ctx = 1;
 	uint16_t ctx = 1;
@@ -489,6 +480,7 @@ pf_tables_build(struct pf_build *b, const struct pf_config *cfg, struct pf_table
 	memset(b, 0, sizeof(*b));
 	memset(t, 0, sizeof(*t));
 	b->t = t;
+	b->cfg = cfg;
 	t->icmp_rate_pps = cfg->icmp_rate_pps;
 	for (size_t i = 0; i < cfg->n_customers; i++)
 		n_ctx += cfg->customers[i].n_contexts;
@@ -502,7 +494,13 @@ pf_tables_build(struct pf_build *b, const struct pf_config *cfg, struct pf_table
 	t->qinq = calloc(t->qinq_mask + 1, sizeof(*t->qinq));
 	t->gre_mask = pow2_for(t->n_cust) - 1;
 	t->gre = malloc((t->gre_mask + 1) * sizeof(*t->gre));
-	if (!t->ctx || !t->cust || !t->qinq || !t->gre)
+	b->ctx_conf = calloc(n_ctx, sizeof(*b->ctx_conf));
+	b->ctx_cust = calloc(n_ctx, sizeof(*b->ctx_cust));
+	t->nh = reserve(PF_MAX_NH * sizeof(*t->nh));
+	t->neigh = reserve(PF_MAX_NEIGH * sizeof(*t->neigh));
+	t->neigh_mac = reserve(PF_MAX_NEIGH * sizeof(*t->neigh_mac));
+	if (!t->ctx || !t->cust || !t->qinq || !t->gre || !b->ctx_conf || !b->ctx_cust ||
+	    !t->nh || !t->neigh || !t->neigh_mac)
 		return fail(b, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; i <= t->gre_mask; i++)
 		t->gre[i].customer = 0xffff;
@@ -518,7 +516,7 @@ pf_tables_build(struct pf_build *b, const struct pf_config *cfg, struct pf_table
 	if ((r = nh_get(b, &(struct pf_nexthop){.type = PF_NH_LOCAL}, &nh_local)) < 0 ||
 	    (r = nh_get(b, &(struct pf_nexthop){.type = PF_NH_DROP}, &nh_drop)) < 0)
 		return r;
-	if ((r = build_ports(b, cfg, &ci)) < 0 || (r = install_core(b, &ci, nh_local)) < 0)
+	if ((r = build_ports(b, cfg, ci)) < 0 || (r = install_core(b, ci, nh_local)) < 0)
 		return r;
 
 	for (size_t c = 0; c < cfg->n_customers; c++) {
@@ -542,8 +540,10 @@ pf_tables_build(struct pf_build *b, const struct pf_config *cfg, struct pf_table
 				subnet_addr(&cc->primary.subnet6, 2, cx->addr6);
 			if (cc->kind == PF_CTX_PRIVATE)
 				tc->ctx = ctx;
+			b->ctx_conf[ctx] = cc;
+			b->ctx_cust[ctx] = cu;
 			if ((r = install_links(b, cc, ctx, c, nh_local)) < 0 ||
-			    (r = install_routes(b, &ci, cu, cc, ctx, c, nh_drop)) < 0)
+			    (r = install_routes(b, ci, cu, cc, ctx, c, nh_drop)) < 0)
 				return r;
 		}
 		if (cu->has_gre && tc->ctx != PF_CTX_NONE) {
@@ -588,12 +588,65 @@ pf_tables_free(struct pf_tables *t)
 		fib_destroy(t->fib);
 	for (unsigned p = 0; p < PF_MAX_PORTS; p++)
 		free(t->port[p].vlan_ctx);
-	free(t->nh);
-	free(t->neigh);
-	free(t->neigh_mac);
+	unreserve(t->nh, PF_MAX_NH * sizeof(*t->nh));
+	unreserve(t->neigh, PF_MAX_NEIGH * sizeof(*t->neigh));
+	unreserve(t->neigh_mac, PF_MAX_NEIGH * sizeof(*t->neigh_mac));
 	free(t->ctx);
 	free(t->cust);
 	free(t->qinq);
 	free(t->gre);
 	memset(t, 0, sizeof(*t));
+}
+
+void
+pf_build_free(struct pf_build *b)
+{
+	free(b->ctx_conf);
+	free(b->ctx_cust);
+	b->ctx_conf = NULL;
+	b->ctx_cust = NULL;
+}
+
+int
+pf_build_nh(struct pf_build *b, const struct pf_nexthop *want, uint32_t *out)
+{
+	return nh_get(b, want, out);
+}
+
+int
+pf_build_resolve(struct pf_build *b, uint16_t ctx, const struct pf_addr *a, uint32_t *nh)
+{
+	const struct pf_context_conf *cc = ctx < b->t->n_ctx ? b->ctx_conf[ctx] : NULL;
+	const struct pf_customer_conf *cu = ctx < b->t->n_ctx ? b->ctx_cust[ctx] : NULL;
+	const struct pf_core_info *ci = &b->ci;
+	unsigned alen = a->family == 4 ? 4 : 16;
+
+	if (cc != NULL) {
+		const struct pf_link_conf *links[2] = {&cc->primary, &cc->secondary};
+		uint16_t cust = (uint16_t)(cu - b->cfg->customers);
+
+		for (unsigned l = 0; l < 2; l++) {
+			const struct pf_prefix *sn = a->family == 4 ? &links[l]->subnet4
+								    : &links[l]->subnet6;
+			uint8_t peer[16];
+
+			if (!links[l]->present || sn->family != a->family)
+				continue;
+			subnet_addr(sn, 1, peer);
+			if (memcmp(peer, a->addr, alen) == 0)
+				return nh_edge(b, cc, ctx, cust, links[l], a->family, nh);
+		}
+		if (cc->kind == PF_CTX_PRIVATE && cu->has_gre && a->family == 4 &&
+		    memcmp(cu->gre_dst.addr, a->addr, 4) == 0)
+			return nh_gre(b, ci, cu, ctx, cust, nh);
+	}
+	if (pf_prefix_contains(a->family == 4 ? &ci->pc->addr4 : &ci->pc->addr6, a)) {
+		uint8_t ours[16] = {0};
+
+		memcpy(ours, a->family == 4 ? ci->pc->addr4.addr : ci->pc->addr6.addr, alen);
+		if (memcmp(ours, a->addr, alen) == 0)
+			return -ENOENT; /* our own address is no next hop */
+		return nh_core(b, ci, a->family, a->addr, nh);
+	}
+	return -ENOENT;
 }

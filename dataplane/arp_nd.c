@@ -281,7 +281,7 @@ pf_solicit(struct pf_worker *w, uint32_t ni)
 		struct rte_arp_hdr *arp = (void *)(d + off + 2);
 
 		memset(d, 0xff, 6);
-		*(rte_be16_t *)(d + off) = RTE_BE16(RTE_ETHER_TYPE_ARP);
+		pf_wr16(d + off, RTE_ETHER_TYPE_ARP);
 		arp->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
 		arp->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 		arp->arp_hlen = 6;
@@ -303,7 +303,7 @@ pf_solicit(struct pf_worker *w, uint32_t ni)
 		memcpy(snm + 13, ng->ip + 13, 3);
 		d[0] = 0x33; d[1] = 0x33;
 		memcpy(d + 2, snm + 12, 4);
-		*(rte_be16_t *)(d + off) = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+		pf_wr16(d + off, RTE_ETHER_TYPE_IPV6);
 		ip6->vtc_flow = RTE_BE32(6u << 28);
 		ip6->payload_len = rte_cpu_to_be_16(sizeof(*nd) + 8);
 		ip6->proto = IPPROTO_ICMPV6;

@@ -8,6 +8,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
+#include "dataplane/pkt.h"
 #include "dataplane/worker.h"
 
 /* Returns the L3 EtherType (host order) with md filled, or -1 after dropping m. */
@@ -53,16 +54,16 @@ pf_eth_input(struct pf_worker *w, uint16_t port, struct rte_mbuf *m, struct pf_m
 			pf_drop(w, m, PF_DROP_runt);
 			return -1;
 		}
-		vid1 = rte_be_to_cpu_16(*(const rte_be16_t *)(d + off)) & 0xfff;
-		et = rte_be_to_cpu_16(*(const rte_be16_t *)(d + off + 2));
+		vid1 = pf_rd16(d + off) & 0xfff;
+		et = pf_rd16(d + off + 2);
 		off += 4;
 		if (et == RTE_ETHER_TYPE_VLAN) {
 			if (len < off + 4u) {
 				pf_drop(w, m, PF_DROP_runt);
 				return -1;
 			}
-			vid2 = rte_be_to_cpu_16(*(const rte_be16_t *)(d + off)) & 0xfff;
-			et = rte_be_to_cpu_16(*(const rte_be16_t *)(d + off + 2));
+			vid2 = pf_rd16(d + off) & 0xfff;
+			et = pf_rd16(d + off + 2);
 			off += 4;
 			ctx = pf_qinq_lookup(t, port, vid1, vid2);
 		} else if (rte_be_to_cpu_16(eth->ether_type) == RTE_ETHER_TYPE_QINQ) {

@@ -8,6 +8,7 @@
 #include <rte_gre.h>
 #include <rte_ip.h>
 
+#include "dataplane/pkt.h"
 #include "dataplane/worker.h"
 
 #define GRE_C 0x8000u
@@ -40,8 +41,8 @@ pf_gre_decap(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md)
 		pf_drop(w, m, PF_DROP_runt);
 		return -1;
 	}
-	flags = rte_be_to_cpu_16(*(const rte_be16_t *)g);
-	proto = rte_be_to_cpu_16(*(const rte_be16_t *)(g + 2));
+	flags = pf_rd16(g);
+	proto = pf_rd16(g + 2);
 	if ((flags & (GRE_R | GRE_RESERVED | GRE_VERSION)) != 0 ||
 	    (proto != RTE_ETHER_TYPE_IPV4 && proto != RTE_ETHER_TYPE_IPV6)) {
 		pf_drop(w, m, PF_DROP_gre_bad_header);
@@ -57,7 +58,7 @@ pf_gre_decap(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md)
 		pf_drop(w, m, PF_DROP_runt);
 		return -1;
 	}
-	key = rte_be_to_cpu_32(*(const rte_be32_t *)(g + glen));
+	key = pf_rd32(g + glen);
 	glen += 4;
 	if (flags & GRE_S)
 		glen += 4; /* RFC 2890 sequence number: accepted, we do not reorder */

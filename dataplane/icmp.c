@@ -57,6 +57,8 @@ pf_route_local(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md)
 		nhi = fib6_lookup(t->fib, md->ctx, ip->dst_addr);
 	}
 	nh = &t->nh[nhi];
+	if (nh->type == PF_NH_ECMP)
+		nh = pf_ecmp_pick(t, m, md, nh);
 	switch (nh->type) {
 	case PF_NH_EDGE:
 	case PF_NH_CORE:

@@ -96,6 +96,35 @@ ip6_ok(struct rte_mbuf *m, const struct pf_meta *md, enum pf_drop *why)
 	return true;
 }
 
+/* One member of an ECMP group per flow, so a flow's packets are never reordered:
+ * addresses, protocol and (unless a fragment) the first four L4 bytes, i.e. the ports. */
+const struct pf_nexthop *
+pf_ecmp_pick(const struct pf_tables *t, const struct rte_mbuf *m, const struct pf_meta *md,
+	     const struct pf_nexthop *nh)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, md->l3);
+	uint32_t avail = rte_pktmbuf_data_len(m) - md->l3, h;
+
+	if (md->family == 4) {
+		const struct rte_ipv4_hdr *ip = (const void *)l3;
+		unsigned hlen = (ip->version_ihl & 0xf) * 4u;
+
+		h = pf_rd32(&ip->src_addr) * 31 + pf_rd32(&ip->dst_addr);
+		h = h * 31 + ip->next_proto_id;
+		if (!(ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) &&
+		    avail >= hlen + 4)
+			h = h * 31 + pf_rd32(l3 + hlen);
+	} else {
+		const struct rte_ipv6_hdr *ip = (const void *)l3;
+
+		h = rte_raw_cksum(ip->src_addr, 32) * 31u + ip->proto;
+		if (avail >= sizeof(*ip) + 4 && ip->proto != IPPROTO_FRAGMENT)
+			h = h * 31 + pf_rd32(l3 + sizeof(*ip));
+	}
+	h = pf_hash32(h);
+	return &t->nh[nh->ecmp[h % nh->n_ecmp]];
+}
+
 static void
 forward(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md,
 	const struct pf_nexthop *nh)
@@ -214,6 +243,8 @@ pf_ip_input(struct pf_worker *w, struct rte_mbuf **pkts, struct pf_meta *md, uin
 		if (m == NULL)
 			continue;
 		nh = &t->nh[nhi[i]];
+		if (nh->type == PF_NH_ECMP)
+			nh = pf_ecmp_pick(t, m, &md[i], nh);
 		switch (nh->type) {
 		case PF_NH_NONE:
 			pf_drop(w, m, PF_DROP_no_route);

@@ -210,7 +210,7 @@ pf_ip_output(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta *md,
 		uint8_t tos;
 		rte_be16_t df;
 
-		*(rte_be16_t *)d = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+		pf_wr16(d, RTE_ETHER_TYPE_IPV4);
 		if (md->family == 4) {
 			const struct rte_ipv4_hdr *iip = (const void *)in;
 
@@ -232,14 +232,12 @@ pf_ip_output(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta *md,
 		o->dst_addr = nh->tun_dst;
 		o->hdr_checksum = 0;
 		o->hdr_checksum = rte_ipv4_cksum(o);
-		*(rte_be16_t *)g = RTE_BE16(0x2000); /* K bit, version 0 */
-		*(rte_be16_t *)(g + 2) = md->family == 4 ? RTE_BE16(RTE_ETHER_TYPE_IPV4)
-							 : RTE_BE16(RTE_ETHER_TYPE_IPV6);
+		pf_wr16(g, 0x2000); /* K bit, version 0 */
+		pf_wr16(g + 2, md->family == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
 		memcpy(g + 4, &nh->gre_key, 4);
 		w->c.event[PF_EV_gre_encap]++;
 	} else {
-		*(rte_be16_t *)d = md->family == 4 ? RTE_BE16(RTE_ETHER_TYPE_IPV4)
-						   : RTE_BE16(RTE_ETHER_TYPE_IPV6);
+		pf_wr16(d, md->family == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
 	}
 	if (!md->billed)
 		bill(w, md, nh, len);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 
@@ -18,6 +19,33 @@
 #define PF_ICMP6_TIME_EXCEEDED 3
 #define PF_ICMP6_ECHO_REQUEST 128
 #define PF_ICMP6_ECHO_REPLY 129
+
+/* Header fields at any alignment (tags and GRE shift IP headers off 4-byte boundaries). */
+static inline uint16_t
+pf_rd16(const void *p)
+{
+	rte_be16_t v;
+
+	memcpy(&v, p, 2);
+	return rte_be_to_cpu_16(v);
+}
+
+static inline uint32_t
+pf_rd32(const void *p)
+{
+	rte_be32_t v;
+
+	memcpy(&v, p, 4);
+	return rte_be_to_cpu_32(v);
+}
+
+static inline void
+pf_wr16(void *p, uint16_t host)
+{
+	rte_be16_t v = rte_cpu_to_be_16(host);
+
+	memcpy(p, &v, 2);
+}
 
 static inline uint64_t
 pf_mac_to_u64(const struct rte_ether_addr *mac)
@@ -57,11 +85,12 @@ pf_cksum_update16(rte_be16_t hc, rte_be16_t old, rte_be16_t new_)
 static inline void
 pf_ip4_dec_ttl(struct rte_ipv4_hdr *ip)
 {
-	rte_be16_t old = *(rte_be16_t *)&ip->time_to_live;
+	rte_be16_t old, new_;
 
+	memcpy(&old, &ip->time_to_live, 2); /* TTL and protocol form one 16-bit word */
 	ip->time_to_live--;
-	ip->hdr_checksum = pf_cksum_update16(ip->hdr_checksum, old,
-					     *(rte_be16_t *)&ip->time_to_live);
+	memcpy(&new_, &ip->time_to_live, 2);
+	ip->hdr_checksum = pf_cksum_update16(ip->hdr_checksum, old, new_);
 }
 
 /* 0 when the header (options included) checks out. */

@@ -18,6 +18,10 @@
 #define PF_MAX_PORTS 32
 #define PF_CTX_NONE 0xffffu
 #define PF_CTX_CORE 0u  /* plain IP on core ports; customer contexts start at 1 */
+/* Next hops and neighbors live in arrays reserved once at these capacities (virtual
+ * memory, committed as used): control appends while workers read, nothing moves. */
+#define PF_MAX_NH (1u << 20)
+#define PF_MAX_NEIGH (1u << 16)
 
 enum pf_nh_type {
 	PF_NH_NONE = 0, /* index 0: the FIB's "no route" */
@@ -26,7 +30,10 @@ enum pf_nh_type {
 	PF_NH_CORE,     /* plain toward the core */
 	PF_NH_GRE,      /* encapsulate with the customer's key toward the cloud */
 	PF_NH_DROP,     /* blackhole route */
+	PF_NH_ECMP,     /* equal-cost group: one member chosen per flow */
 };
+
+#define PF_ECMP_MAX 8
 
 /* Ethernet overhead of the tags a context's frames carry. */
 struct pf_tags {
@@ -46,6 +53,8 @@ struct pf_nexthop {
 	rte_be32_t gre_key;
 	rte_be32_t tun_src, tun_dst;
 	struct pf_tags tags;
+	uint8_t n_ecmp;          /* ECMP: members (next-hop indices, never ECMP themselves) */
+	uint32_t ecmp[PF_ECMP_MAX];
 } __rte_cache_aligned;
 
 /* A neighbor's MAC lives in one 64-bit word so that control updates it atomically:

@@ -19,7 +19,7 @@ pf_worker_init(struct pf_worker *w, const struct pf_tables *t)
 			       RTE_CACHE_LINE_SIZE);
 	w->c.cust = rte_zmalloc("pf_cust_cnt", sizeof(*w->c.cust) * RTE_MAX(t->n_cust, 1u),
 				RTE_CACHE_LINE_SIZE);
-	w->solicit_tsc = rte_zmalloc("pf_solicit", sizeof(uint64_t) * RTE_MAX(t->n_neigh, 1u),
+	w->solicit_tsc = rte_zmalloc("pf_solicit", sizeof(uint64_t) * PF_MAX_NEIGH,
 				     RTE_CACHE_LINE_SIZE);
 	if (w->c.ctx == NULL || w->c.cust == NULL || w->solicit_tsc == NULL) {
 		pf_worker_fini(w);

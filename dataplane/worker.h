@@ -109,6 +109,8 @@ void pf_solicit(struct pf_worker *w, uint32_t neigh);
 void pf_tx(struct pf_worker *w, uint16_t port, struct rte_mbuf *m);
 /* Route a packet we originated (replies, ICMP errors) in a context and send it. */
 void pf_route_local(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md);
+const struct pf_nexthop *pf_ecmp_pick(const struct pf_tables *t, const struct rte_mbuf *m,
+				      const struct pf_meta *md, const struct pf_nexthop *nh);
 
 static inline void
 pf_drop(struct pf_worker *w, struct rte_mbuf *m, enum pf_drop reason)
