@@ -25,7 +25,7 @@
 #include "common/counters.h"
 #include "dataplane/tables.h"
 
-#define PF_MAX_BURST 64
+#define PF_MAX_BURST 256 /* the configuration's "burst" limit */
 #define PF_MAX_RXQ 16
 
 struct rte_rcu_qsbr;
