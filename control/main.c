@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@
 #include "control/applier_priv.h"
 #include "control/control.h"
 #include "control/feed.h"
+#include "control/feed_exabgp.h"
+#include "control/mgmt.h"
 
 #define PF_NB_MBUF 16383
 #define PF_ROUTE_RING 16384 /* route messages in flight from the feeds (bounded) */
@@ -40,6 +43,7 @@ struct opts {
 	unsigned idle_exit_ms;
 	unsigned duration_s;
 	unsigned stats_interval_s;
+	const char *socket;
 };
 
 static volatile bool quit;
@@ -71,6 +75,8 @@ usage(FILE *f, const char *prog)
 		"      --duration S          exit after S seconds\n"
 		"      --stats-json FILE     write the final counters as JSON to FILE\n"
 		"      --stats-interval S    print the counters every S seconds (default: only at exit)\n"
+		"      --socket PATH         management socket for peerctl (overrides the config's\n"
+		"                            management.socket)\n"
 		"  -q, --quiet               do not print the counters at exit\n"
 		"  -h, --help                this text\n"
 		"\n"
@@ -103,6 +109,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"duration", required_argument, NULL, 'd'},
 		{"stats-json", required_argument, NULL, 'j'},
 		{"stats-interval", required_argument, NULL, 's'},
+		{"socket", required_argument, NULL, 'S'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -116,6 +123,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'C': o->check = true; break;
 		case 'j': o->stats_json = optarg; break;
 		case 'q': o->quiet = true; break;
+		case 'S': o->socket = optarg; break;
 		case 'i':
 			if (parse_uint(optarg, 86400000, &o->idle_exit_ms) < 0 || o->idle_exit_ms == 0) {
 				fprintf(stderr, "peerfwd: --idle-exit: '%s' is not 1..86400000 ms\n", optarg);
@@ -214,6 +222,15 @@ main(int argc, char **argv)
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_ring *learn, *routes = NULL;
 	struct pf_applier *applier = NULL;
+	struct pf_ctxmap *ctxmap = NULL;
+	static struct pf_feed exabgp = {.name = "exabgp", .source = PF_SRC_EXABGP};
+	struct pf_feed *feeds[2];
+	unsigned n_feeds = 0;
+	pthread_t exabgp_th;
+	bool exabgp_on = false;
+	struct pf_mgmt_ctx mc;
+	struct pf_mgmt *mgmt = NULL;
+	const char *sock;
 	struct pf_tables t;
 	struct pf_build b;
 	struct pf_worker **workers;
@@ -358,6 +375,37 @@ main(int argc, char **argv)
 	next_stats = start + o.stats_interval_s * hz;
 	ss = (struct pf_stats_src){.t = &t, .cfg = cfg, .workers = workers, .n_workers = n_workers,
 				   .pool = pool, .pool_size = PF_NB_MBUF, .applier = applier};
+
+	/* route feeds: producer threads in front of the ring the loop below drains */
+	ctxmap = pf_ctxmap_create(cfg);
+	if (ctxmap == NULL) {
+		rc = 1;
+		goto out_workers;
+	}
+	if (cfg->exabgp_socket[0]) {
+		exabgp.ring = routes;
+		exabgp.quit = &quit;
+		r = pf_exabgp_start(&exabgp, cfg->exabgp_socket, ctxmap, &exabgp_th);
+		if (r < 0) {
+			fprintf(stderr, "peerfwd: ExaBGP feed on %s: %s\n", cfg->exabgp_socket,
+				strerror(-r));
+			rc = 1;
+			goto out_workers;
+		}
+		exabgp_on = true;
+		feeds[n_feeds++] = &exabgp;
+	}
+	sock = o.socket ? o.socket : cfg->mgmt_socket[0] ? cfg->mgmt_socket : NULL;
+	if (sock) {
+		mc = (struct pf_mgmt_ctx){.cfg = cfg, .t = &t, .stats = &ss, .applier = applier,
+					  .feeds = feeds, .n_feeds = n_feeds};
+		mgmt = pf_mgmt_open(sock, &mc, err, sizeof(err));
+		if (mgmt == NULL) {
+			fprintf(stderr, "peerfwd: management socket %s: %s\n", sock, err);
+			rc = 1;
+			goto out_workers;
+		}
+	}
 	while (!quit) {
 		struct pf_learn_msg msgs[32];
 		unsigned n = rte_ring_dequeue_burst_elem(learn, msgs, sizeof(msgs[0]), 32, NULL);
@@ -368,6 +416,7 @@ main(int argc, char **argv)
 			if (msgs[i].neigh < t.n_neigh && !t.neigh[msgs[i].neigh].is_static)
 				__atomic_store_n(&t.neigh_mac[msgs[i].neigh], msgs[i].mac, __ATOMIC_RELEASE);
 		fib_reclaim(t.fib);
+		pf_mgmt_poll(mgmt);
 		now = rte_rdtsc();
 		if (o.duration_s && now - start >= o.duration_s * hz)
 			break;
@@ -392,6 +441,10 @@ main(int argc, char **argv)
 
 out_workers:
 	quit = true;
+	if (exabgp_on)
+		pf_exabgp_stop(&exabgp, exabgp_th);
+	pf_mgmt_close(mgmt);
+	pf_ctxmap_free(ctxmap);
 	rte_eal_mp_wait_lcore();
 out_ports:
 	for (uint16_t p = 0; p < PF_MAX_PORTS; p++)

@@ -6,7 +6,9 @@
 #include <jansson.h>
 #include <rte_mempool.h>
 
+#include "control/applier.h"
 #include "control/control.h"
+#include "control/mgmt.h"
 
 struct totals {
 	uint64_t drop[PF_DROP_MAX];
@@ -116,14 +118,15 @@ pf_stats_print(FILE *f, const struct pf_stats_src *s)
 				pf_drop_descr[d]);
 }
 
-int
-pf_stats_write_json(const char *path, const struct pf_stats_src *s)
+json_t *
+pf_stats_json(const struct pf_stats_src *s)
 {
 	const struct pf_tables *t = s->t;
 	json_t *root = json_object(), *o;
 	struct totals tt;
-	int r = 0;
 
+	if (root == NULL)
+		return NULL;
 	sum(s, &tt);
 	o = json_object();
 	for (unsigned p = 0; p < t->n_ports; p++)
@@ -163,9 +166,23 @@ pf_stats_write_json(const char *path, const struct pf_stats_src *s)
 	for (unsigned e = 0; e < PF_EV_MAX; e++)
 		json_object_set_new(o, pf_event_names[e], json_integer((json_int_t)tt.event[e]));
 	json_object_set_new(root, "events", o);
+	/* "available_at_exit" is the count now when read while running (management) */
 	json_object_set_new(root, "mempool",
 		json_pack("{sIsI}", "size", (json_int_t)s->pool_size, "available_at_exit",
 			  (json_int_t)(s->pool ? rte_mempool_avail_count(s->pool) : 0)));
+	if (s->applier != NULL)
+		json_object_set_new(root, "applier", pf_applier_stats_json(s->applier));
+	return root;
+}
+
+int
+pf_stats_write_json(const char *path, const struct pf_stats_src *s)
+{
+	json_t *root = pf_stats_json(s);
+	int r = 0;
+
+	if (root == NULL)
+		return -ENOMEM;
 	if (json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
 		r = -EIO;
 	json_decref(root);
