@@ -8,6 +8,7 @@ pkgs=(
   libdpdk-dev dpdk dpdk-doc
   libjansson-dev libcunit1-dev libpcap-dev libbpf-dev
   python3 python3-scapy python3-cryptography tshark
+  iproute2 exabgp bird2 frr
 )
 
 missing=()

@@ -21,6 +21,14 @@ run_suite() { # builddir label
 tools/build.sh build || exit 1
 run_suite build release
 
+# Real BGP daemons in network namespaces (needs root, as CI is).
+if [ "$(id -u)" = 0 ]; then
+  echo "=== integration: BIRD -> ExaBGP -> peerfwd (network namespaces)"
+  EXA_MODE=full BUILD="$PWD/build" timeout 600 bash tests/integration/exabgp/run.sh || fail=1
+else
+  echo "=== integration tests skipped: they need root (network namespaces)"
+fi
+
 if [ "$asan" = 1 ]; then
   tools/build.sh build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
     -Db_lundef=false || exit 1
