@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from pfharness import (DROP_NAMES, EVENT_NAMES, Skip, TestFailure, base_config, check, eq,
+from pfharness import (DROP_NAMES, EVENT_NAMES, REPO, Skip, TestFailure, base_config, check, eq,
                        out_root, peerfwd_path, require, run, write_pcap, EDGE_PORT, CORE_PORT)
 
 DURATION_S = 300      # safety net only: the last test stops peerfwd
@@ -312,6 +312,51 @@ def test_peerctl_feeds():
     check(lines and lines[0].split()[:3] == ["FEED", "SOURCE", "SESSIONS"], "feeds header: %r" % r.out)
     check(len(lines) == 2 and lines[1].startswith("exabgp") and "never" in lines[1],
           "feeds row: %r" % r.out)
+
+
+def wait_for(what, cond, timeout=10.0):
+    """Poll cond() (which returns a value or None) until it gives a value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v is not None:
+            return v
+        if time.monotonic() > deadline:
+            raise TestFailure("timed out waiting for %s" % what)
+        time.sleep(0.1)
+
+
+def test_peerctl_feed_routes():
+    """Routes from the ExaBGP feed show up with their source, the feed's counters move, and
+    the routes go when the feed connection closes."""
+    d = daemon()
+    fx = REPO / "tests" / "fixtures" / "exabgp" / "01-up.jsonl"
+    if not fx.exists():
+        raise Skip("no ExaBGP fixture %s" % fx)
+    ctx, pfx = "contoso-private", "198.51.100.0/24"
+
+    def feed_route():
+        r = ok("--json", "lookup", ctx, "198.51.100.7").json()["route"]
+        return r if r and r["prefix"] == pfx else None
+
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(d.exabgp_sock)
+    try:
+        s.sendall(fx.read_bytes())
+        r = wait_for("%s from the ExaBGP feed in %s" % (pfx, ctx), feed_route)
+        eq((r["source"], r["nexthop"]["type"], r["nexthop"]["neighbor"]),
+           ("exabgp", "edge", "172.16.1.1"), "the feed's route")
+        f = ok("--json", "feeds").json()[0]
+        check(f["msgs_in"] > 0 and f["enqueued"] > 0 and f["last_update"] is not None,
+              "feed counters did not move: %r" % f)
+        check(f["sessions"] >= 1, "no session while connected: %r" % f)
+        ln = line_of(ok("routes", ctx).out, pfx + " ")
+        check(ln is not None and ln.rstrip().endswith("exabgp"), "routes line %r" % ln)
+        row = ok("feeds").out.splitlines()[-1]
+        check("s ago)" in row, "feeds row without the time of the last update: %r" % row)
+    finally:
+        s.close()
+    wait_for("%s withdrawn after the feed closed" % pfx, lambda: True if feed_route() is None else None)
 
 
 def test_peerctl_route_add_del():
