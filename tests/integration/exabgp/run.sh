@@ -164,7 +164,7 @@ for x in (res.get("routes", []) if isinstance(res, dict) else []):
 # full: the route is there from ExaBGP; adapter: its last message for it is an ADD
 installed() { # prefix
   if [ "$mode" = full ]; then
-    routes | grep -q "^$1 exabgp"
+    routes | grep "^$1 exabgp" >/dev/null  # not -q: reading on spares python a broken pipe
   else
     last_msg "$1" | grep -q "^ADD "
   fi
