@@ -5,10 +5,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -101,6 +101,9 @@ pfx_str(int fam, const uint8_t *a, unsigned len, char *buf, size_t bl)
 static void
 nh_add(struct nhacc *acc, int fam, const uint8_t *a)
 {
+	for (unsigned i = 0; i < acc->n; i++)   /* the same gateway twice (two interfaces) */
+		if (acc->nh[i].family == fam && memcmp(acc->nh[i].addr, a, fam == 4 ? 4 : 16) == 0)
+			return;
 	if (acc->n >= PF_RT_MAX_NH) {
 		acc->too_many = true;
 		return;
@@ -683,17 +686,23 @@ accept_conn(struct fpm_srv *s)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char a[INET6_ADDRSTRLEN] = "?";
-	int fd = accept(s->lfd, (struct sockaddr *)&ss, &sl);
+	int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	int one = 1, idle = 30, intvl = 10, cnt = 3;
 
 	if (fd < 0)
 		return;
+	/* zebra sends nothing when idle: keepalives find a peer that vanished without a FIN
+	 * (zebra on another host) in about a minute */
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 	if (ss.ss_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a, sizeof(a));
 	else if (ss.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof(a));
 	if (s->cfd >= 0)
 		drop_conn(s, "replaced by a new connection");
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	s->cfd = fd;
 	s->blen = 0;
 	s->t_conn = s->t_last = now_ms();

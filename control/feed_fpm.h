@@ -18,7 +18,8 @@
  *   table = RTA_TABLE when present, else rtm_table -> ctx = pf_ctxmap_by_table() (none:
  *   unknown_table); next hops: RTA_GATEWAY (or RTA_VIA, an IPv6 next hop of an IPv4
  *   route) and/or RTA_MULTIPATH (each rtnexthop's RTA_GATEWAY/RTA_VIA; weights ignored),
- *   at most PF_RT_MAX_NH (the first ones; more: too_many_nexthops, the route is kept);
+ *   at most PF_RT_MAX_NH (the first ones; more: too_many_nexthops, the route is kept;
+ *   a gateway listed twice, e.g. over two interfaces, counts once);
  *   RTA_OIF is not needed (peerfwd resolves next hops by address).
  *   rtm_type RTN_UNICAST -> next hops required; RTN_BLACKHOLE, RTN_UNREACHABLE,
  *   RTN_PROHIBIT -> PF_RT_F_BLACKHOLE with n_nh = 0; DELROUTE: type not looked at (zebra
@@ -76,6 +77,11 @@
  * PEERFWD_FPM_MAX_SYNC_MS, PEERFWD_FPM_STALE_MS.
  *
  * Counters: f->msgs_in counts FPM messages, f->sessions is 1 while zebra is connected.
+ *
+ * Security: whoever connects can replace zebra and inject routes (FPM has no
+ * authentication): listen on loopback (zebra's default `fpm address 127.0.0.1`) or a
+ * protected management address only. TCP keepalives (30 s idle, 3 x 10 s) detect a remote
+ * zebra that vanished without closing the connection.
  */
 #ifndef PEERFWD_FEED_FPM_H
 #define PEERFWD_FEED_FPM_H

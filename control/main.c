@@ -28,6 +28,7 @@
 #include "control/control.h"
 #include "control/feed.h"
 #include "control/feed_exabgp.h"
+#include "control/feed_fpm.h"
 #include "control/mgmt.h"
 
 #define PF_NB_MBUF 16383
@@ -224,6 +225,9 @@ main(int argc, char **argv)
 	struct pf_applier *applier = NULL;
 	struct pf_ctxmap *ctxmap = NULL;
 	static struct pf_feed exabgp = {.name = "exabgp", .source = PF_SRC_EXABGP};
+	static struct pf_feed fpm = {.name = "fpm", .source = PF_SRC_FPM};
+	pthread_t fpm_th;
+	bool fpm_on = false;
 	struct pf_feed *feeds[2];
 	unsigned n_feeds = 0;
 	pthread_t exabgp_th;
@@ -395,6 +399,19 @@ main(int argc, char **argv)
 		exabgp_on = true;
 		feeds[n_feeds++] = &exabgp;
 	}
+	if (cfg->fpm_listen[0]) {
+		fpm.ring = routes;
+		fpm.quit = &quit;
+		r = pf_fpm_start(&fpm, cfg->fpm_listen, ctxmap, &fpm_th);
+		if (r < 0) {
+			fprintf(stderr, "peerfwd: FPM feed on %s: %s\n", cfg->fpm_listen,
+				strerror(-r));
+			rc = 1;
+			goto out_workers;
+		}
+		fpm_on = true;
+		feeds[n_feeds++] = &fpm;
+	}
 	sock = o.socket ? o.socket : cfg->mgmt_socket[0] ? cfg->mgmt_socket : NULL;
 	if (sock) {
 		mc = (struct pf_mgmt_ctx){.cfg = cfg, .t = &t, .stats = &ss, .applier = applier,
@@ -443,6 +460,8 @@ out_workers:
 	quit = true;
 	if (exabgp_on)
 		pf_exabgp_stop(&exabgp, exabgp_th);
+	if (fpm_on)
+		pf_fpm_stop(&fpm, fpm_th);
 	pf_mgmt_close(mgmt);
 	pf_ctxmap_free(ctxmap);
 	rte_eal_mp_wait_lcore();

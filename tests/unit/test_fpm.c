@@ -782,6 +782,27 @@ test_bad_nexthops(void)
 	fpm_end(&B);
 	expect_bad_then_good(PF_FEED_BAD_bad_nexthop, "RTA_VIA AF_MPLS");
 
+	/* the same gateway over two interfaces counts once */
+	fpm_begin(&B);
+	nl_begin(&B, RTM_NEWROUTE);
+	rtm(&B, AF_INET, 24, 10, RTN_UNICAST);
+	attr_addr(&B, RTA_DST, "203.0.113.0");
+	nest_begin(&B, RTA_MULTIPATH);
+	for (int i = 0; i < 3; i++) {
+		rtnh_begin(&B, 3 + i);
+		attr_addr(&B, RTA_GATEWAY, i == 2 ? "172.16.2.1" : "172.16.1.1");
+		rtnh_end(&B);
+	}
+	nest_end(&B);
+	nl_end(&B);
+	fpm_end(&B);
+	CU_ASSERT_EQUAL_FATAL(parse_all(B.b, B.n, map), 1);
+	CU_ASSERT_TRUE(is_route(&out[0], PF_RT_ADD, C_PRIV, "203.0.113.0/24", 2, 0));
+	CU_ASSERT_TRUE(nh_is(&out[0].nh[0], "172.16.1.1"));
+	CU_ASSERT_TRUE(nh_is(&out[0].nh[1], "172.16.2.1"));
+	CU_ASSERT_EQUAL(bad_total(), 0);
+	RESET_B();
+
 	/* more than PF_RT_MAX_NH next hops: kept, counted */
 	fpm_begin(&B);
 	nl_begin(&B, RTM_NEWROUTE);
