@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build with -Werror and run every test: CUnit units (meson test), the bad-config suite
-# and the functional pcap suite; then the same again on an ASan+UBSan build.
+# and the functional pcap suite; as root also the integration tests with real BGP daemons
+# (ExaBGP + BIRD, FRR) in network namespaces; then units and functional tests again on an
+# ASan+UBSan build.
 # Usage: tools/test.sh [--no-asan]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,9 @@ run_suite build release
 if [ "$(id -u)" = 0 ]; then
   echo "=== integration: BIRD -> ExaBGP -> peerfwd (network namespaces)"
   EXA_MODE=full BUILD="$PWD/build" timeout 600 bash tests/integration/exabgp/run.sh || fail=1
+  echo "=== integration: FRR bgpd + zebra -> FPM -> peerfwd (network namespaces)"
+  FPM_IT_MODE=peerfwd PEERFWD="$PWD/build/control/peerfwd" PEERCTL="$PWD/build/control/peerctl" \
+    timeout 600 bash tests/integration/fpm/run.sh || fail=1
 else
   echo "=== integration tests skipped: they need root (network namespaces)"
 fi
