@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,30 @@ struct opts {
 };
 
 static volatile bool quit;
+
+/* CPUs the process may use before EAL pins the main thread to the main lcore. */
+static cpu_set_t start_cpus;
+
+/* Feed threads parse while the control thread applies: give them the CPUs no worker
+ * polls on (as rte_ctrl_thread_create does), not the control thread's single CPU they
+ * would inherit. With no CPU left over they share the main lcore's. */
+static void
+feed_thread_cpus(pthread_t th)
+{
+	cpu_set_t set = start_cpus;
+	unsigned lcore;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		rte_cpuset_t ws = rte_lcore_cpuset(lcore);
+
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &ws))
+				CPU_CLR(c, &set);
+	}
+	if (CPU_COUNT(&set) == 0)
+		set = rte_lcore_cpuset(rte_get_main_lcore());
+	pthread_setaffinity_np(th, sizeof(set), &set);
+}
 
 static void
 on_signal(int sig)
@@ -261,6 +286,8 @@ main(int argc, char **argv)
 		if (r < 0)
 			return 2;
 	}
+	if (sched_getaffinity(0, sizeof(start_cpus), &start_cpus) != 0)
+		CPU_ZERO(&start_cpus);
 	/* The configuration is checked before anything starts, so a bad one changes nothing. */
 	r = pf_config_load(o.config, &cfg, err, sizeof(err));
 	if (r < 0) {
@@ -397,6 +424,7 @@ main(int argc, char **argv)
 			goto out_workers;
 		}
 		exabgp_on = true;
+		feed_thread_cpus(exabgp_th);
 		feeds[n_feeds++] = &exabgp;
 	}
 	if (cfg->fpm_listen[0]) {
@@ -410,6 +438,7 @@ main(int argc, char **argv)
 			goto out_workers;
 		}
 		fpm_on = true;
+		feed_thread_cpus(fpm_th);
 		feeds[n_feeds++] = &fpm;
 	}
 	sock = o.socket ? o.socket : cfg->mgmt_socket[0] ? cfg->mgmt_socket : NULL;
