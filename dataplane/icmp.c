@@ -163,10 +163,12 @@ ip4_may_answer(const struct rte_ipv4_hdr *ip)
 		return false;
 	if (ip->next_proto_id == IPPROTO_ICMP) {
 		const uint8_t *ic = (const uint8_t *)ip + (ip->version_ihl & 0xf) * 4u;
-		uint8_t type = ic[0];
+		uint8_t type;
 
+		/* the packet ends at total_length (trimmed): no ICMP type byte, no answer */
 		if (rte_be_to_cpu_16(ip->total_length) < (ip->version_ihl & 0xf) * 4u + 1u)
 			return false;
+		type = ic[0];
 		return type == 0 || type == 8 || type == 13 || type == 14 || type == 15 ||
 		       type == 16 || type == 17 || type == 18;
 	}

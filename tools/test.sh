@@ -34,6 +34,11 @@ else
   echo "=== integration tests skipped: they need root (network namespaces)"
 fi
 
+# A short libFuzzer run of every target (feed parsers, configuration, packet pipeline) on a
+# copy of the corpus; the longer runs are documented in tests/fuzz/README.md.
+echo "=== fuzz smoke (libFuzzer, ${FUZZ_SECONDS:-10} s per target)"
+bash tests/fuzz/run_all.sh "${FUZZ_SECONDS:-10}" || fail=1
+
 if [ "$asan" = 1 ]; then
   tools/build.sh build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
     -Db_lundef=false || exit 1
