@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(
-  build-essential meson ninja-build pkg-config clang
+  build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   libdpdk-dev dpdk dpdk-doc
   libjansson-dev libcunit1-dev libpcap-dev libbpf-dev
   python3 python3-scapy python3-cryptography tshark
