@@ -55,6 +55,7 @@
 #include "control/applier_priv.h"
 #include "control/control.h"
 #include "control/feed.h"
+#include "tests/common/pftest.h"
 
 #define ROUTE_RING 16384 /* as peerfwd (control/main.c PF_ROUTE_RING) */
 
@@ -270,36 +271,20 @@ rss_bytes(void)
 static int
 ring_port(const char *name, char *devname)
 {
-	char rname[RTE_RING_NAMESIZE];
+	char prefix[RTE_RING_NAMESIZE];
 	struct rte_ring *rx, *tx;
-	int r;
 
-	snprintf(rname, sizeof(rname), "rb_%s_rx", name);
-	rx = rte_ring_create(rname, 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(rname, sizeof(rname), "rb_%s_tx", name);
-	tx = rte_ring_create(rname, 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (rx == NULL || tx == NULL)
-		return -1;
-	r = rte_eth_from_rings(name, &rx, 1, &tx, 1, SOCKET_ID_ANY);
-	if (r < 0)
-		return -1;
-	return rte_eth_dev_get_name_by_port((uint16_t)r, devname) == 0 ? 0 : -1;
+	snprintf(prefix, sizeof(prefix), "rb_%s", name);
+	return pft_ring_port(name, prefix, 64, &rx, &tx, devname) < 0 ? -1 : 0;
 }
 
 /* One edge and one core port (the ring devices), no customers: context 0 only. */
 static struct pf_config *
 bench_config(const char *edge, const char *core)
 {
-	char path[64], err[1024];
-	struct pf_config *cfg = NULL;
-	FILE *f;
-	int fd;
+	char text[1024];
 
-	snprintf(path, sizeof(path), "/tmp/pf_route_bench_XXXXXX.json");
-	fd = mkstemps(path, 5);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL)
-		return NULL;
-	fprintf(f,
+	snprintf(text, sizeof(text),
 		"{\n"
 		"  \"ports\": [\n"
 		"    { \"name\": \"%s\", \"role\": \"edge\", \"mac\": \"02:00:00:00:0e:01\" },\n"
@@ -309,13 +294,7 @@ bench_config(const char *edge, const char *core)
 		"  ],\n"
 		"  \"customers\": []\n"
 		"}\n", edge, core);
-	fclose(f);
-	if (pf_config_load(path, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "route_bench: %s\n", err);
-		cfg = NULL;
-	}
-	unlink(path);
-	return cfg;
+	return pft_config_text(text, "/tmp/pf_route_bench_XXXXXX.json");
 }
 
 /* ---- messages ---- */
@@ -481,10 +460,6 @@ usage(const char *p)
 int
 main(int argc, char **argv)
 {
-	static char a0[] = "route_bench", a1[] = "--no-huge", a2[] = "--no-shconf", a3[] = "-m",
-		    a4[] = "256", a5[] = "--no-pci", a6[] = "-l", a7[] = "0",
-		    a8[] = "--log-level=*:error";
-	char *eal_argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, NULL};
 	static const struct option lo[] = {
 		{"v4", required_argument, NULL, '4'}, {"v6", required_argument, NULL, '6'},
 		{"seed", required_argument, NULL, 's'}, {"chunk", required_argument, NULL, 'c'},
@@ -522,10 +497,8 @@ main(int argc, char **argv)
 		usage(argv[0]);
 		return 2;
 	}
-	if (rte_eal_init(RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
-		fprintf(stderr, "route_bench: rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (pft_eal_init("route_bench", 256) < 0)
 		return 1;
-	}
 	if (ring_port("net_pcap_edge", edge) < 0 || ring_port("net_pcap_core", core) < 0 ||
 	    (cfg = bench_config(edge, core)) == NULL) {
 		fprintf(stderr, "route_bench: ports/configuration set-up failed\n");
@@ -546,17 +519,11 @@ main(int argc, char **argv)
 	gen4(B.v4, B.n4);
 	gen6(B.v6, B.n6);
 
-	if (pf_tables_build(&B.b, cfg, &B.t, NULL) < 0) {
-		fprintf(stderr, "route_bench: pf_tables_build: %s\n", B.b.err);
+	if (pft_tables_build(&B.b, cfg, &B.t, NULL) < 0)
 		return 1;
-	}
-	B.ring = rte_ring_create_elem("rb_routes", sizeof(struct pf_route_msg), ROUTE_RING,
-				      SOCKET_ID_ANY, RING_F_MP_HTS_ENQ | RING_F_SC_DEQ);
-	B.a = B.ring ? pf_applier_create(&B.b, B.ring) : NULL;
-	if (B.a == NULL) {
-		fprintf(stderr, "route_bench: route ring / applier: out of memory\n");
+	B.a = pft_applier_create(&B.b, "rb_routes", ROUTE_RING, &B.ring);
+	if (B.a == NULL)
 		return 1;
-	}
 	snprintf(B.feed.name, sizeof(B.feed.name), "bench");
 	B.feed.source = PF_SRC_FPM;
 	B.feed.ring = B.ring;

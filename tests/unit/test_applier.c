@@ -35,6 +35,7 @@
 #include "control/applier_priv.h"
 #include "control/control.h"
 #include "control/feed.h"
+#include "tests/common/pftest.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
@@ -114,27 +115,14 @@ fx_open(struct fx *f, const struct pf_config *cfg)
 {
 	static unsigned seq;
 	char name[RTE_RING_NAMESIZE];
-	int r;
 
 	memset(f, 0, sizeof(*f));
-	r = pf_tables_build(&f->b, cfg, &f->t, NULL);
-	f->built = true;
-	if (r < 0) {
-		fprintf(stderr, "pf_tables_build: %s\n", f->b.err);
+	if (pft_tables_build(&f->b, cfg, &f->t, &f->built) < 0)
 		return -1;
-	}
 	snprintf(name, sizeof(name), "ut_ap_rt%u", seq++);
-	f->ring = rte_ring_create_elem(name, sizeof(struct pf_route_msg), ROUTE_RING,
-				       SOCKET_ID_ANY, RING_F_MP_HTS_ENQ | RING_F_SC_DEQ);
-	if (f->ring == NULL) {
-		fprintf(stderr, "route ring: %s\n", rte_strerror(rte_errno));
+	f->a = pft_applier_create(&f->b, name, ROUTE_RING, &f->ring);
+	if (f->a == NULL)
 		return -1;
-	}
-	f->a = pf_applier_create(&f->b, f->ring);
-	if (f->a == NULL) {
-		fprintf(stderr, "pf_applier_create failed\n");
-		return -1;
-	}
 	snprintf(f->feed.name, sizeof(f->feed.name), "exabgp");
 	f->feed.source = PF_SRC_EXABGP;
 	f->feed.ring = f->ring;
@@ -159,48 +147,17 @@ test_teardown(void)
 	fx_close(&F);
 }
 
-static void
-rename_strings(json_t *j, const char *from, const char *to)
-{
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (json_is_object(j)) {
-		json_object_foreach(j, key, v) {
-			if (json_is_string(v) && strcmp(json_string_value(v), from) == 0)
-				json_string_set(v, to);
-			else
-				rename_strings(v, from, to);
-		}
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
-			if (json_is_string(v) && strcmp(json_string_value(v), from) == 0)
-				json_string_set(v, to);
-			else
-				rename_strings(v, from, to);
-		}
-	}
-}
-
 /* The example with the ring ports' names; alt: contoso-private with policy.max_prefixes4
  * = 3 and allow_default_route. Loaded through the real parser. */
 static struct pf_config *
 load_config(const char *edge, const char *core, bool alt)
 {
-	json_error_t je;
-	json_t *root = json_load_file(EXAMPLE, 0, &je), *c, *cx;
-	struct pf_config *cfg = NULL;
-	char path[64], err[1024];
+	json_t *root = pft_config_json_ports(EXAMPLE, edge, core), *c, *cx;
+	struct pf_config *cfg;
 	size_t i, k;
-	int fd;
 
-	if (root == NULL) {
-		fprintf(stderr, "%s:%d: %s\n", EXAMPLE, je.line, je.text);
+	if (root == NULL)
 		return NULL;
-	}
-	rename_strings(root, "net_pcap_edge", edge);
-	rename_strings(root, "net_pcap_core", core);
 	if (alt)
 		json_array_foreach(json_object_get(root, "customers"), i, c)
 			json_array_foreach(json_object_get(c, "contexts"), k, cx) {
@@ -212,40 +169,20 @@ load_config(const char *edge, const char *core, bool alt)
 					json_object_set_new(cx, "allow_default_route", json_true());
 				}
 			}
-	snprintf(path, sizeof(path), "/tmp/pf_test_applier_XXXXXX.json");
-	fd = mkstemps(path, 5);
-	if (fd < 0 || (close(fd), json_dump_file(root, path, JSON_INDENT(2))) != 0) {
-		json_decref(root);
-		return NULL;
-	}
+	cfg = pft_config_json(root, "/tmp/pf_test_applier_XXXXXX.json");
 	json_decref(root);
-	if (pf_config_load(path, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "pf_config_load: %s\n", err);
-		cfg = NULL;
-	}
-	unlink(path);
 	return cfg;
 }
 
 static int
 ring_port(int e, const char *name, char *devname)
 {
-	char rname[RTE_RING_NAMESIZE];
-	int r;
+	char prefix[RTE_RING_NAMESIZE];
 
-	snprintf(rname, sizeof(rname), "ut_ap_%d_rx", e);
-	port_ring[e][0] = rte_ring_create(rname, 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(rname, sizeof(rname), "ut_ap_%d_tx", e);
-	port_ring[e][1] = rte_ring_create(rname, 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (port_ring[e][0] == NULL || port_ring[e][1] == NULL)
-		return -1;
-	r = rte_eth_from_rings(name, &port_ring[e][0], 1, &port_ring[e][1], 1, SOCKET_ID_ANY);
-	if (r < 0) {
-		fprintf(stderr, "rte_eth_from_rings(%s): %s\n", name, rte_strerror(rte_errno));
-		return -1;
-	}
-	/* rte_eth_from_rings names the device net_ring_<name>; use whatever it got */
-	return rte_eth_dev_get_name_by_port((uint16_t)r, devname) == 0 ? 0 : -1;
+	snprintf(prefix, sizeof(prefix), "ut_ap_%d", e);
+	return pft_ring_port(name, prefix, 64, &port_ring[e][0], &port_ring[e][1], devname) < 0
+		       ? -1
+		       : 0;
 }
 
 static int
@@ -263,18 +200,12 @@ find_ctx(const struct pf_tables *t, const char *name, uint16_t *out)
 static int
 suite_init(void)
 {
-	static char a0[] = "test_applier", a1[] = "--no-huge", a2[] = "--no-shconf", a3[] = "-m",
-		    a4[] = "256", a5[] = "--no-pci", a6[] = "-l", a7[] = "0",
-		    a8[] = "--log-level=*:error";
-	char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, NULL};
 	char edge[RTE_ETH_NAME_MAX_LEN], core[RTE_ETH_NAME_MAX_LEN];
 	struct fx f;
 	int r;
 
-	if (rte_eal_init(RTE_DIM(argv) - 1, argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (pft_eal_init("test_applier", 256) < 0)
 		return -1;
-	}
 	eal_up = true;
 	if (ring_port(0, "net_pcap_edge", edge) < 0 || ring_port(1, "net_pcap_core", core) < 0)
 		return -1;
@@ -1606,10 +1537,7 @@ test_stats_json(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const CU_TestInfo tests[] = {
 		{"add_del_edge", test_add_del_edge},
 		{"static_wins", test_static_wins},
 		{"cli_beats_feeds", test_cli_beats_feeds},
@@ -1627,27 +1555,11 @@ main(void)
 		{"index_growth", test_index_growth},
 		{"stats_json", test_stats_json},
 	};
-	CU_pSuite s;
-	unsigned fails;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	s = CU_add_suite_with_setup_and_teardown("applier", suite_init, suite_clean, test_setup,
-						 test_teardown);
-	if (s == NULL)
-		goto fail;
-	for (unsigned i = 0; i < RTE_DIM(tests); i++)
-		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	fails = CU_get_number_of_failures() + CU_get_number_of_suites_failed() +
-		CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
-fail:
-	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-	CU_cleanup_registry();
-	return 1;
+	if (pft_cunit_suite("applier", suite_init, suite_clean, test_setup, test_teardown, tests,
+			    RTE_DIM(tests)) < 0)
+		return pft_cunit_fail();
+	return pft_cunit_run();
 }

@@ -14,6 +14,7 @@
 #include <CUnit/Basic.h>
 
 #include "common/config.h"
+#include "tests/common/pftest.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
@@ -513,7 +514,6 @@ static void test_good_minimal(void)
 int main(void)
 {
 	CU_pSuite s;
-	unsigned fails;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
@@ -542,13 +542,7 @@ int main(void)
 	    !CU_add_test(s, "good_minimal", test_good_minimal))
 		goto fail;
 
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	fails = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	return pft_cunit_run();
 fail:
-	CU_cleanup_registry();
-	return 1;
+	return pft_cunit_fail();
 }

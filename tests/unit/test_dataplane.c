@@ -37,6 +37,7 @@
 #include "common/counters.h"
 #include "control/control.h"
 #include "dataplane/worker.h"
+#include "tests/common/pftest.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
@@ -862,46 +863,17 @@ cloud_gre4(struct pb *b, uint32_t outer_src, uint32_t key, uint32_t isrc, uint32
 /* ------------------------------------------------------------------------------------ */
 /* Suite set-up                                                                         */
 
-static void
-rename_strings(json_t *j, const char *from, const char *to)
+/* The example with the ring ports' real names and a blackhole route. */
+static json_t *
+example_config(const char *edge_name, const char *core_name)
 {
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (json_is_object(j)) {
-		json_object_foreach(j, key, v) {
-			if (json_is_string(v) && strcmp(json_string_value(v), from) == 0)
-				json_string_set(v, to);
-			else
-				rename_strings(v, from, to);
-		}
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
-			if (json_is_string(v) && strcmp(json_string_value(v), from) == 0)
-				json_string_set(v, to);
-			else
-				rename_strings(v, from, to);
-		}
-	}
-}
-
-/* The example with the ring ports' real names and a blackhole route; path in out. */
-static int
-write_config(char *path, size_t len, const char *edge_name, const char *core_name)
-{
-	json_error_t je;
-	json_t *root = json_load_file(EXAMPLE, 0, &je), *custs, *c, *cxs, *cx, *routes;
+	json_t *root = pft_config_json_ports(EXAMPLE, edge_name, core_name), *custs, *c, *cxs,
+	       *cx, *routes;
 	size_t i, k;
 	bool added = false;
-	int fd, r;
 
-	if (root == NULL) {
-		fprintf(stderr, "%s:%d: %s\n", EXAMPLE, je.line, je.text);
-		return -1;
-	}
-	rename_strings(root, "net_pcap_edge", edge_name);
-	rename_strings(root, "net_pcap_core", core_name);
+	if (root == NULL)
+		return NULL;
 	custs = json_object_get(root, "customers");
 	json_array_foreach(custs, i, c) {
 		cxs = json_object_get(c, "contexts");
@@ -927,40 +899,23 @@ write_config(char *path, size_t len, const char *edge_name, const char *core_nam
 	if (!added) {
 		fprintf(stderr, "%s: no context contoso-private\n", EXAMPLE);
 		json_decref(root);
-		return -1;
+		return NULL;
 	}
-	snprintf(path, len, "/tmp/pf_test_dataplane_XXXXXX.json");
-	fd = mkstemps(path, 5);
-	if (fd < 0) {
-		json_decref(root);
-		return -1;
-	}
-	close(fd);
-	r = json_dump_file(root, path, JSON_INDENT(2));
-	json_decref(root);
-	return r;
+	return root;
 }
 
+/* A ring port, started; its ethdev name in devname. */
 static int
-port_up(int e, const char *name)
+port_up(int e, const char *name, char *devname)
 {
 	struct rte_eth_conf conf;
-	char rname[RTE_RING_NAMESIZE];
+	char prefix[RTE_RING_NAMESIZE];
 	int r;
 
-	snprintf(rname, sizeof(rname), "ut_%s_rx", name);
-	rx_ring[e] = rte_ring_create(rname, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(rname, sizeof(rname), "ut_%s_tx", name);
-	tx_ring[e] = rte_ring_create(rname, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (rx_ring[e] == NULL || tx_ring[e] == NULL) {
-		fprintf(stderr, "rings for %s: %s\n", name, rte_strerror(rte_errno));
+	snprintf(prefix, sizeof(prefix), "ut_%s", name);
+	r = pft_ring_port(name, prefix, RING_SIZE, &rx_ring[e], &tx_ring[e], devname);
+	if (r < 0)
 		return -1;
-	}
-	r = rte_eth_from_rings(name, &rx_ring[e], 1, &tx_ring[e], 1, SOCKET_ID_ANY);
-	if (r < 0) {
-		fprintf(stderr, "rte_eth_from_rings(%s): %s\n", name, rte_strerror(rte_errno));
-		return -1;
-	}
 	pid[e] = (uint16_t)r;
 	memset(&conf, 0, sizeof(conf));
 	if ((r = rte_eth_dev_configure(pid[e], 1, 1, &conf)) < 0 ||
@@ -1001,18 +956,11 @@ find_cust(const char *name, uint16_t *out)
 static int
 suite_init(void)
 {
-	static char a0[] = "test", a1[] = "--no-huge", a2[] = "--no-shconf", a3[] = "-m",
-		    a4[] = "256", a5[] = "--no-pci", a6[] = "-l", a7[] = "0",
-		    a8[] = "--log-level=*:error";
-	char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, NULL};
 	char edge_name[RTE_ETH_NAME_MAX_LEN], core_name[RTE_ETH_NAME_MAX_LEN];
-	char path[128], err[1024];
-	int r;
+	json_t *root;
 
-	if (rte_eal_init(RTE_DIM(argv) - 1, argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (pft_eal_init("test", 256) < 0)
 		return -1;
-	}
 	eal_up = true;
 	pool = rte_pktmbuf_pool_create("ut_pool", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
@@ -1020,28 +968,18 @@ suite_init(void)
 		fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
-	if (port_up(EDGE, "net_pcap_edge") < 0 || port_up(CORE, "net_pcap_core") < 0)
+	if (port_up(EDGE, "net_pcap_edge", edge_name) < 0 ||
+	    port_up(CORE, "net_pcap_core", core_name) < 0)
 		return -1;
-	/* rte_eth_from_rings names the device net_ring_<name>; use whatever it got */
-	if (rte_eth_dev_get_name_by_port(pid[EDGE], edge_name) != 0 ||
-	    rte_eth_dev_get_name_by_port(pid[CORE], core_name) != 0)
-		return -1;
-	if (write_config(path, sizeof(path), edge_name, core_name) < 0) {
+	root = example_config(edge_name, core_name);
+	if (root == NULL) {
 		fprintf(stderr, "cannot write the test configuration\n");
 		return -1;
 	}
-	r = pf_config_load(path, &cfg, err, sizeof(err));
-	unlink(path);
-	if (r < 0) {
-		fprintf(stderr, "pf_config_load: %s\n", err);
+	cfg = pft_config_json(root, "/tmp/pf_test_dataplane_XXXXXX.json");
+	json_decref(root);
+	if (cfg == NULL || pft_tables_build(&bld, cfg, &tbl, &tables_built) < 0)
 		return -1;
-	}
-	r = pf_tables_build(&bld, cfg, &tbl, NULL);
-	tables_built = true;
-	if (r < 0) {
-		fprintf(stderr, "pf_tables_build: %s\n", bld.err);
-		return -1;
-	}
 	if (find_ctx("core", &cx_core) < 0 || find_ctx("contoso-private", &cx_cpriv) < 0 ||
 	    find_ctx("contoso-public", &cx_cpub) < 0 || find_ctx("fabrikam-private", &cx_fpriv) < 0 ||
 	    find_ctx("fabrikam-microsoft", &cx_fms) < 0 || find_cust("contoso", &cu_contoso) < 0 ||
@@ -3155,10 +3093,7 @@ test_no_mbuf_leak(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const CU_TestInfo tests[] = {
 		{"tables_sane", test_tables_sane},
 		{"vlan555_gre_ipv4", test_vlan555_gre_ipv4},
 		{"vlan555_gre_ipv6", test_vlan555_gre_ipv6},
@@ -3197,26 +3132,11 @@ main(void)
 		{"drop_resources", test_drop_resources},
 		{"no_mbuf_leak", test_no_mbuf_leak},
 	};
-	CU_pSuite s;
-	unsigned fails;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	s = CU_add_suite_with_setup_and_teardown("dataplane", suite_init, suite_clean, test_setup,
-						 test_teardown);
-	if (s == NULL)
-		goto fail;
-	for (unsigned i = 0; i < RTE_DIM(tests); i++)
-		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	fails = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
-fail:
-	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-	CU_cleanup_registry();
-	return 1;
+	if (pft_cunit_suite("dataplane", suite_init, suite_clean, test_setup, test_teardown, tests,
+			    RTE_DIM(tests)) < 0)
+		return pft_cunit_fail();
+	return pft_cunit_run();
 }

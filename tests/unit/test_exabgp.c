@@ -37,6 +37,7 @@
 #include "common/config.h"
 #include "control/feed.h"
 #include "control/feed_exabgp.h"
+#include "tests/common/pftest.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
@@ -1510,10 +1511,7 @@ serve(const char *path, const char *conf, unsigned seconds)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} ptests[] = {
+	static const CU_TestInfo ptests[] = {
 		{"fixture_up", test_fixture_up},
 		{"fixture_withdraw", test_fixture_withdraw},
 		{"fixture_reannounce", test_fixture_reannounce},
@@ -1541,9 +1539,6 @@ main(int argc, char **argv)
 		{"pipe_restart", test_pipe_restart},
 		{"pipe_overflow", test_pipe_overflow},
 	};
-	CU_pSuite s;
-	unsigned fails;
-
 	if (argc >= 3 && strcmp(argv[1], "--serve") == 0) {
 		const char *conf = EXAMPLE;
 		unsigned secs = 60;
@@ -1558,27 +1553,10 @@ main(int argc, char **argv)
 	}
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	s = CU_add_suite_with_setup_and_teardown("exabgp_parser", suite_init, suite_clean,
-						 test_setup, NULL);
-	if (s == NULL)
-		goto fail;
-	for (unsigned i = 0; i < sizeof(ptests) / sizeof(ptests[0]); i++)
-		if (CU_add_test(s, ptests[i].name, ptests[i].fn) == NULL)
-			goto fail;
-	s = CU_add_suite("exabgp_socket", tsuite_init, tsuite_clean);
-	if (s == NULL)
-		goto fail;
-	for (unsigned i = 0; i < sizeof(ttests) / sizeof(ttests[0]); i++)
-		if (CU_add_test(s, ttests[i].name, ttests[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	fails = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
-fail:
-	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-	CU_cleanup_registry();
-	return 1;
+	if (pft_cunit_suite("exabgp_parser", suite_init, suite_clean, test_setup, NULL, ptests,
+			    PFT_DIM(ptests)) < 0 ||
+	    pft_cunit_suite("exabgp_socket", tsuite_init, tsuite_clean, NULL, NULL, ttests,
+			    PFT_DIM(ttests)) < 0)
+		return pft_cunit_fail();
+	return pft_cunit_run();
 }

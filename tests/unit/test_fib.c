@@ -28,6 +28,7 @@
 #include <rte_ring.h>
 
 #include "common/fib.h"
+#include "tests/common/pftest.h"
 
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
@@ -1394,7 +1395,6 @@ static int suite_seed_init(void)
 int main(void)
 {
 	CU_pSuite s;
-	unsigned fails;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
@@ -1420,13 +1420,7 @@ int main(void)
 	if (s == NULL || !CU_add_test(s, "qsbr_race_rte_dq", test_race_dq))
 		goto fail;
 
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	fails = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return fails != 0;
+	return pft_cunit_run();
 fail:
-	CU_cleanup_registry();
-	return 1;
+	return pft_cunit_fail();
 }

@@ -26,6 +26,7 @@
 #include "common/config.h"
 #include "control/feed.h"
 #include "control/feed_fpm.h"
+#include "tests/common/pftest.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
@@ -1624,10 +1625,7 @@ serve(const char *laddr, const char *conf, unsigned seconds, const char *state)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} ptests[] = {
+	static const CU_TestInfo ptests[] = {
 		{"fixture_dump", test_fixture_dump},
 		{"fixture_changes", test_fixture_changes},
 		{"fixture_nhg", test_fixture_nhg},
@@ -1649,8 +1647,7 @@ main(int argc, char **argv)
 		{"bad_stream", test_thread_bad_stream},
 		{"addresses", test_thread_addresses},
 	};
-	CU_pSuite s;
-	unsigned fails;
+	int rc;
 
 	if (argc >= 3 && strcmp(argv[1], "--serve") == 0) {
 		/* test_fpm --serve ADDR:PORT [--config FILE] [--seconds N] [--state FILE] */
@@ -1669,29 +1666,13 @@ main(int argc, char **argv)
 	}
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	s = CU_add_suite_with_setup_and_teardown("fpm_parser", suite_init, NULL, test_setup,
-						 NULL);
-	if (s == NULL)
-		goto fail;
-	for (unsigned i = 0; i < sizeof(ptests) / sizeof(ptests[0]); i++)
-		if (CU_add_test(s, ptests[i].name, ptests[i].fn) == NULL)
-			goto fail;
-	s = CU_add_suite("fpm_server", tsuite_init, tsuite_clean);
-	if (s == NULL)
-		goto fail;
-	for (unsigned i = 0; i < sizeof(ttests) / sizeof(ttests[0]); i++)
-		if (CU_add_test(s, ttests[i].name, ttests[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	fails = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	if (pft_cunit_suite("fpm_parser", suite_init, NULL, test_setup, NULL, ptests,
+			    PFT_DIM(ptests)) < 0 ||
+	    pft_cunit_suite("fpm_server", tsuite_init, tsuite_clean, NULL, NULL, ttests,
+			    PFT_DIM(ttests)) < 0)
+		rc = pft_cunit_fail();
+	else
+		rc = pft_cunit_run();
 	suite_clean(); /* the maps serve both suites */
-	return fails ? 1 : 0;
-fail:
-	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-	CU_cleanup_registry();
-	suite_clean();
-	return 1;
+	return rc;
 }

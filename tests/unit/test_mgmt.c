@@ -38,6 +38,7 @@
 #include "control/feed.h"
 #include "control/mgmt.h"
 #include "dataplane/worker.h"
+#include "tests/common/pftest.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
@@ -75,104 +76,44 @@ kept(json_t *j)
 	return j;
 }
 
-static void
-rename_strings(json_t *j, const char *from, const char *to)
-{
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (json_is_object(j)) {
-		json_object_foreach(j, key, v) {
-			if (json_is_string(v) && strcmp(json_string_value(v), from) == 0)
-				json_string_set(v, to);
-			else
-				rename_strings(v, from, to);
-		}
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
-			if (json_is_string(v) && strcmp(json_string_value(v), from) == 0)
-				json_string_set(v, to);
-			else
-				rename_strings(v, from, to);
-		}
-	}
-}
-
 static int
 ring_port(const char *name, unsigned k, char *out)
 {
-	char rn[RTE_RING_NAMESIZE];
-	int r;
+	char prefix[RTE_RING_NAMESIZE];
 
-	snprintf(rn, sizeof(rn), "mg_%s_rx", name);
-	rings[k] = rte_ring_create(rn, 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(rn, sizeof(rn), "mg_%s_tx", name);
-	rings[k + 1] = rte_ring_create(rn, 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (rings[k] == NULL || rings[k + 1] == NULL)
-		return -1;
-	r = rte_eth_from_rings(name, &rings[k], 1, &rings[k + 1], 1, SOCKET_ID_ANY);
-	if (r < 0 || rte_eth_dev_get_name_by_port((uint16_t)r, out) != 0)
-		return -1;
-	return 0;
+	snprintf(prefix, sizeof(prefix), "mg_%s", name);
+	return pft_ring_port(name, prefix, 64, &rings[k], &rings[k + 1], out) < 0 ? -1 : 0;
 }
 
 static int
 suite_init(void)
 {
-	static char a0[] = "test", a1[] = "--no-huge", a2[] = "--no-shconf", a3[] = "-m",
-		    a4[] = "128", a5[] = "--no-pci", a6[] = "-l", a7[] = "0",
-		    a8[] = "--log-level=*:error";
-	char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, NULL};
-	char path[128], err[1024];
-	json_error_t je;
+	char tmpl[128];
 	json_t *root;
-	int fd, r;
 
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pf_test_mgmt_XXXXXX");
 	if (mkdtemp(tmpdir) == NULL) {
 		fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
 		return -1;
 	}
-	if (rte_eal_init(9, argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (pft_eal_init("test", 128) < 0)
 		return -1;
-	}
 	eal_up = true;
 	if (ring_port("edge", 0, edge_name) < 0 || ring_port("core", 2, core_name) < 0) {
 		fprintf(stderr, "ring ports: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
-	root = json_load_file(EXAMPLE, 0, &je);
-	if (root == NULL) {
-		fprintf(stderr, "%s:%d: %s\n", EXAMPLE, je.line, je.text);
+	root = pft_config_json_ports(EXAMPLE, edge_name, core_name);
+	if (root == NULL)
 		return -1;
-	}
-	rename_strings(root, "net_pcap_edge", edge_name);
-	rename_strings(root, "net_pcap_core", core_name);
-	snprintf(path, sizeof(path), "%s/config.json", tmpdir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	r = fd < 0 ? -1 : json_dumpfd(root, fd, JSON_INDENT(2));
-	if (fd >= 0)
-		close(fd);
+	snprintf(tmpl, sizeof(tmpl), "%s/config_XXXXXX.json", tmpdir);
+	cfg = pft_config_json(root, tmpl);
 	json_decref(root);
-	if (r < 0 || pf_config_load(path, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "test configuration: %s\n", r < 0 ? "cannot write" : err);
-		unlink(path);
+	if (cfg == NULL || pft_tables_build(&bld, cfg, &tbl, &built) < 0)
 		return -1;
-	}
-	unlink(path);
-	r = pf_tables_build(&bld, cfg, &tbl, NULL);
-	built = true;
-	if (r < 0) {
-		fprintf(stderr, "pf_tables_build: %s\n", bld.err);
+	applier = pft_applier_create(&bld, NULL, 0, NULL);
+	if (applier == NULL)
 		return -1;
-	}
-	applier = pf_applier_create(&bld, NULL);
-	if (applier == NULL) {
-		fprintf(stderr, "pf_applier_create failed\n");
-		return -1;
-	}
 	/* one worker's counters, with a few values to find again */
 	wk = aligned_alloc(RTE_CACHE_LINE_SIZE, sizeof(*wk));
 	if (wk == NULL)
@@ -1465,10 +1406,7 @@ test_socket_large_reply(void)
 int
 main(void)
 {
-	static const struct {
-		const char *name;
-		CU_TestFunc fn;
-	} tests[] = {
+	static const CU_TestInfo tests[] = {
 		{"protocol_errors", test_protocol_errors},
 		{"help", test_help},
 		{"contexts", test_contexts},
@@ -1483,26 +1421,11 @@ main(void)
 		{"socket_slow_client", test_socket_slow_client},
 		{"socket_large_reply", test_socket_large_reply},
 	};
-	CU_pSuite s;
-	unsigned fails;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
-	s = CU_add_suite_with_setup_and_teardown("mgmt", suite_init, suite_clean, NULL,
-						 test_teardown);
-	if (s == NULL)
-		goto fail;
-	for (unsigned i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
-			goto fail;
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	if (CU_basic_run_tests() != CUE_SUCCESS)
-		goto fail;
-	fails = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
-fail:
-	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-	CU_cleanup_registry();
-	return 1;
+	if (pft_cunit_suite("mgmt", suite_init, suite_clean, NULL, test_teardown, tests,
+			    PFT_DIM(tests)) < 0)
+		return pft_cunit_fail();
+	return pft_cunit_run();
 }
