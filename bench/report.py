@@ -1,0 +1,456 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Summarise OUT/results.json (bench/pfbench.py) into OUT/RESULTS.md and OUT/*.png.
+
+Adds the summary (medians, Gbps, ratios, instructions/packet) to results.json under
+"summary", so that other tools need not recompute it.
+Usage: report.py OUT
+"""
+import json
+import os
+import statistics
+import sys
+
+PROGRAMS = ["peerfwd", "l3fwd-lpm", "l3fwd-fib", "testpmd"]
+TESTPMD_INPUT = {"encap": "edge4", "public": "edge4", "decap": "gre4", "encap6": "edge6"}
+MIX_NAME = {"64": "64 B", "imix": "IMIX", "1400": "1400 B"}
+L1_OVERHEAD = 4 + 20  # FCS + preamble/SFD + inter-frame gap
+
+
+def l1_bits(mean_frame_bytes):
+    """Bits a frame of this pcap length (no FCS) occupies on an Ethernet link."""
+    return (mean_frame_bytes + L1_OVERHEAD) * 8
+
+
+def agg(runs):
+    ok = [r for r in runs if r.get("ok")]
+    if not ok:
+        return None
+    m = [r["mpps"] for r in ok]
+    meta = ok[0]["in_meta"]
+    mean = meta["pf_mean_bytes"] if ok[0]["frames"] == "pf" else meta["l3_mean_bytes"]
+    med = statistics.median(m)
+    out = {"mpps": med, "mpps_min": min(m), "mpps_max": max(m), "n": len(ok),
+           "frame_mean_bytes": mean, "gbps_l1": med * 1e6 * l1_bits(mean) / 1e9,
+           "line_rate_pct": 100 * med * 1e6 * l1_bits(mean) / 10e9,
+           "startup_s": statistics.median(r["startup_s"] for r in ok)}
+    pc = [r["mpps_per_cpu_s"] for r in ok if r.get("mpps_per_cpu_s")]
+    if pc:
+        out["mpps_per_cpu_s"] = statistics.median(pc)
+        out["cpu_share"] = statistics.median(r["cpu_share"] for r in ok if r.get("cpu_share"))
+    cyc = [r["cycles_per_pkt"] for r in ok if r.get("cycles_per_pkt")]
+    if cyc:
+        out["cycles_per_pkt"] = statistics.median(cyc)
+    self_rep = [r["own"].get("selfreport_mpps") for r in ok if r.get("own", {}).get(
+        "selfreport_mpps")]
+    if self_rep:
+        out["selfreport_mpps"] = statistics.median(self_rep)
+    drops = {}
+    for r in ok:
+        for k, v in r.get("own", {}).get("drops", {}).items():
+            drops[k] = drops.get(k, 0) + v
+    if drops:
+        out["drops"] = drops
+    fwd = [r["own"]["tx_packets"] / r["own"]["rx_packets"] for r in ok
+           if r.get("own", {}).get("rx_packets")]
+    if fwd:
+        out["forwarded_fraction"] = min(fwd)
+    return out
+
+
+def paired_ratio(runs, refs, metric="mpps"):
+    """Median over repetitions of peerfwd's figure / the reference's figure in the SAME
+    repetition (runs seconds apart), which cancels slow drifts of the machine's load."""
+    ref = {r["rep"]: r.get(metric) for r in refs if r.get("ok")}
+    v = [r[metric] / ref[r["rep"]] for r in runs
+         if r.get("ok") and r.get(metric) and ref.get(r["rep"])]
+    return statistics.median(v) if v else None
+
+
+def summarize(res):
+    by_key = {}
+    for r in res["runs"]:
+        by_key.setdefault(r["key"], []).append(r)
+    skipped = {s["key"]: s["why"] for s in res.get("skipped", [])}
+    cg = {r["key"]: r for r in res.get("callgrind", []) if r.get("ok")}
+    rows = []
+    for key, runs in by_key.items():
+        r0 = runs[0]
+        if r0["program"] != "peerfwd":
+            continue
+        scen, table, mix = r0["scenario"], r0["table"], r0["mix"]
+        fam = 6 if scen == "encap6" else 4
+        row = {"scenario": scen, "table": table, "mix": mix, "family": fam}
+        keys = {"peerfwd": key,
+                "testpmd": "testpmd.%s.%s" % (TESTPMD_INPUT[scen], mix),
+                "l3fwd-lpm": "l3fwd-lpm.v%d.%s.%s" % (fam, table, mix),
+                "l3fwd-fib": "l3fwd-fib.v%d.%s.%s" % (fam, table, mix)}
+        for prog, k in keys.items():
+            if k in by_key:
+                row[prog] = agg(by_key[k])
+            elif k in skipped:
+                row[prog] = {"skipped": skipped[k]}
+            else:
+                row[prog] = None
+        row["ratio"], row["ratio_cpu"] = {}, {}
+        for ref in ("testpmd", "l3fwd-lpm", "l3fwd-fib"):
+            if keys[ref] in by_key:
+                v = paired_ratio(runs, by_key[keys[ref]])
+                if v is not None:
+                    row["ratio"][ref] = v
+                v = paired_ratio(runs, by_key[keys[ref]], "mpps_per_cpu_s")
+                if v is not None:
+                    row["ratio_cpu"][ref] = v
+        rows.append(row)
+    order = {"encap": 0, "public": 1, "decap": 2, "encap6": 3}
+    tord = {t: i for i, t in enumerate(res.get("tables", {}))}
+    mord = {"64": 0, "imix": 1, "1400": 2}
+    rows.sort(key=lambda r: (order[r["scenario"]], tord.get(r["table"], 99), mord[r["mix"]]))
+    # instructions per packet (callgrind, 64 B, small table)
+    ins = []
+    for scen in order:
+        fam = 6 if scen == "encap6" else 4
+        t = "cg6" if fam == 6 else "cg4"
+        e = {"scenario": scen}
+        for prog, k in (("peerfwd", "peerfwd.%s.%s.64" % (scen, t)),
+                        ("testpmd", "testpmd.%s.64" % TESTPMD_INPUT[scen]),
+                        ("l3fwd-lpm", "l3fwd-lpm.v%d.%s.64" % (fam, t)),
+                        ("l3fwd-fib", "l3fwd-fib.v%d.%s.64" % (fam, t))):
+            if k in cg:
+                e[prog] = {"instr_per_pkt": cg[k]["instr_per_pkt"],
+                           "by_object": cg[k].get("instr_per_pkt_by_object", {}),
+                           "packets": cg[k]["packets"]}
+        if len(e) > 1:
+            ins.append(e)
+    return {"rows": rows, "instructions": ins}
+
+
+def fmt(x, nd=2):
+    return "–" if x is None else ("%.*f" % (nd, x))
+
+
+def cell(d, nd=2):
+    if d is None:
+        return "–"
+    if "skipped" in d:
+        return "not run¹"
+    return "%.*f" % (nd, d["mpps"])
+
+
+def spread(d):
+    if not d or "mpps" not in d:
+        return ""
+    return " (%.2f–%.2f)" % (d["mpps_min"], d["mpps_max"]) if d["n"] > 1 else ""
+
+
+def write_md(out, res, summ, charts):
+    meta = res["meta"]
+    mc = meta.get("machine", {})
+    io_cost = "about 200"
+    for e in summ["instructions"]:
+        if e["scenario"] == "encap" and "testpmd" in e:
+            io_cost = "%.0f" % e["testpmd"]["instr_per_pkt"]
+    L = []
+    L.append("# peerfwd throughput: results of `bench/run.sh%s`" %
+             (" --quick" if meta.get("quick") else ""))
+    L.append("")
+    L.append("Started %s, %.0f s. Machine: %s, %s cores, kernel %s, DPDK %s; peerfwd %s "
+             "(binary sha256 %s, built %s). Load average (1 min) at start %.2f, at end %.2f." %
+             (meta.get("started"), meta.get("elapsed_s", 0), mc.get("cpu", "?"),
+              mc.get("nproc"), mc.get("kernel"), mc.get("dpdk"), mc.get("peerfwd_git", "?"),
+              mc.get("peerfwd_sha256", "?"), mc.get("peerfwd_built", "?"),
+              meta["load_start"][0], meta.get("load_end", [0])[0]))
+    L.append("")
+    L.append("Memory: **%s** (%s). %d repetition(s) per figure, median shown (min–max in "
+             "brackets); %.1f s warm-up after the first forwarded packet, then a %.1f s "
+             "window. pcap (infinite_rx, %d frames, one per destination) → null, one "
+             "forwarding core each. perf cycles/packet: %s." %
+             (meta["memory"]["mode"], meta["memory"]["note"], meta["reps"], meta["warmup_s"],
+              meta["window_s"], meta["flows"],
+              "see table" if meta["perf"]["supported"] else "unsupported here (" +
+              meta["perf"]["note"].split(":")[0] + ")"))
+    L.append("")
+    L.append("> Mpps measured on a shared, busy 2-core VM (other builds and tests running): "
+             "expect ±30 %% between runs. The instruction counts are the stable figure; the "
+             "ratios (same run, same flows, paired by repetition) cancel part of the noise. "
+             "The pcap PMD's copy into a fresh mbuf is a large part of every program's cost "
+             "(%s instructions of a 64 B packet in testpmd io), so absolute Mpps say little "
+             "about a NIC." % io_cost)
+    L.append("")
+    L.append("## Throughput")
+    L.append("")
+    L.append("| scenario | table | frames | peerfwd Mpps | peerfwd Gbps (L1) | % of 10G | "
+             "l3fwd-lpm Mpps | l3fwd-fib Mpps | testpmd io Mpps | peerfwd / testpmd | "
+             "peerfwd / lpm | peerfwd / fib |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in summ["rows"]:
+        pf = r["peerfwd"]
+        L.append("| %s | %s | %s | **%s**%s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["scenario"], r["table"], MIX_NAME[r["mix"]], cell(pf), spread(pf),
+            fmt(pf and pf.get("gbps_l1")), fmt(pf and pf.get("line_rate_pct"), 0),
+            cell(r["l3fwd-lpm"]), cell(r["l3fwd-fib"]), cell(r["testpmd"]),
+            fmt(r["ratio"].get("testpmd")), fmt(r["ratio"].get("l3fwd-lpm")),
+            fmt(r["ratio"].get("l3fwd-fib"))))
+    if res.get("skipped"):
+        L.append("")
+        L.append("¹ " + res["skipped"][0]["why"] + ".")
+    L.append("")
+    L.append("Scenarios: " + "; ".join("**%s** %s" % (k, v) for k, v in
+                                       meta["scenarios"].items()) + ". l3fwd routes the same "
+             "IP packets untagged with the same table (every route to the null port); "
+             "testpmd io forwards peerfwd's exact input frames untouched. Ratios are the "
+             "median over repetitions of peerfwd / reference within the same repetition. "
+             "Gbps (L1) = Mpps × "
+             "(frame + 4 B FCS + 20 B preamble/gap) × 8 of the program's input frames; "
+             "\"% of 10G\" is that against 10 Gbit/s.")
+    if any(r["peerfwd"] and r["peerfwd"].get("mpps_per_cpu_s") for r in summ["rows"]):
+        L.append("")
+        L.append("### Per second of CPU the forwarding thread actually got")
+        L.append("")
+        L.append("Other processes (builds, tests, other forwarders polling) take time slices "
+                 "from the forwarding core. From the forwarding thread's "
+                 "`/proc/PID/task/TID/schedstat` over the same window: **CPU share** = its "
+                 "on-CPU time / wall time, and **Mpps/CPU-s** = packets / its on-CPU "
+                 "seconds. This removes lost time slices, not the cache and TLB damage done "
+                 "by whoever ran in between, so it is still an estimate, but a less noisy one.")
+        L.append("")
+        L.append("| scenario | table | frames | peerfwd Mpps/CPU-s (CPU share) | l3fwd-lpm | "
+                 "l3fwd-fib | testpmd io | peerfwd / testpmd | peerfwd / lpm | "
+                 "peerfwd / fib |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
+
+        def pc(d):
+            if d is None:
+                return "–"
+            if "skipped" in d:
+                return "not run¹"
+            if not d.get("mpps_per_cpu_s"):
+                return "–"
+            return "%.2f (%.0f %%)" % (d["mpps_per_cpu_s"], 100 * d["cpu_share"])
+        for r in summ["rows"]:
+            L.append("| %s | %s | %s | **%s** | %s | %s | %s | %s | %s | %s |" % (
+                r["scenario"], r["table"], MIX_NAME[r["mix"]], pc(r["peerfwd"]),
+                pc(r["l3fwd-lpm"]), pc(r["l3fwd-fib"]), pc(r["testpmd"]),
+                fmt(r["ratio_cpu"].get("testpmd")), fmt(r["ratio_cpu"].get("l3fwd-lpm")),
+                fmt(r["ratio_cpu"].get("l3fwd-fib"))))
+    if any(r["peerfwd"] and r["peerfwd"].get("cycles_per_pkt") for r in summ["rows"]):
+        L.append("")
+        L.append("| scenario | table | frames | " + " | ".join(
+            "%s cycles/pkt" % p for p in PROGRAMS) + " |")
+        L.append("|---|---|---|" + "---|" * len(PROGRAMS))
+        for r in summ["rows"]:
+            L.append("| %s | %s | %s | %s |" % (r["scenario"], r["table"], MIX_NAME[r["mix"]],
+                     " | ".join(fmt((r[p] or {}).get("cycles_per_pkt"), 0) for p in PROGRAMS)))
+    if summ["instructions"]:
+        L.append("")
+        L.append("## Instructions per packet (callgrind, forwarding lcore, 64 B frames, "
+                 "10k-route tables)")
+        L.append("")
+        L.append("| scenario | peerfwd | l3fwd-lpm | l3fwd-fib | testpmd io | peerfwd above "
+                 "testpmd | l3fwd-lpm above testpmd | peerfwd: own code / net_pcap / "
+                 "net_null |")
+        L.append("|---|---|---|---|---|---|---|---|")
+        for e in summ["instructions"]:
+            def g(p):
+                return e.get(p, {}).get("instr_per_pkt")
+            pf, tp, lpm = g("peerfwd"), g("testpmd"), g("l3fwd-lpm")
+            bo = e.get("peerfwd", {}).get("by_object", {})
+            L.append("| %s | **%s** | %s | %s | %s | %s | %s | %s / %s / %s |" % (
+                e["scenario"], fmt(pf, 0), fmt(lpm, 0), fmt(g("l3fwd-fib"), 0), fmt(tp, 0),
+                fmt(pf - tp if pf and tp else None, 0),
+                fmt(lpm - tp if lpm and tp else None, 0), fmt(bo.get("peerfwd"), 0),
+                fmt(bo.get("librte_net_pcap"), 0), fmt(bo.get("librte_net_null"), 0)))
+        L.append("")
+        L.append("Total instructions of the forwarding lcore while it forwarded from a pcap "
+                 "that never runs dry, divided by the packets it sent (its own counters). "
+                 "\"above testpmd\" is the program's cost beyond pure I/O on the same "
+                 "frames. The profiles are in `logs/callgrind/*/` (`callgrind_annotate FILE`).")
+    if res.get("config_checks"):
+        L.append("")
+        L.append("## peerfwd configuration validation and start-up")
+        L.append("")
+        L.append("| configuration | routes | JSON MB | `--check` s | `--check` max RSS MB | "
+                 "start-up to first packet s (median) |")
+        L.append("|---|---|---|---|---|---|")
+        start = {}
+        for r in summ["rows"]:
+            if r["peerfwd"]:
+                start["%s_%s" % (r["scenario"], r["table"])] = r["peerfwd"]["startup_s"]
+        for k, c in res["config_checks"].items():
+            L.append("| %s | %d | %.1f | %.2f | %d | %s |" % (
+                k, c["routes"], c["bytes"] / 1e6, c["seconds"], c["max_rss_mb"],
+                fmt(start.get(k), 1)))
+    L.append("")
+    L.append("## Cross-checks")
+    L.append("")
+    L.append("| scenario | table | frames | peerfwd own count / --duration, Mpps | "
+             "peerfwd sent / received (own counters, lowest) | peerfwd drops |")
+    L.append("|---|---|---|---|---|---|")
+    for r in summ["rows"]:
+        pf = r["peerfwd"] or {}
+        L.append("| %s | %s | %s | %s | %s | %s |" % (
+            r["scenario"], r["table"], MIX_NAME[r["mix"]], fmt(pf.get("selfreport_mpps")),
+            fmt(pf.get("forwarded_fraction"), 4),
+            ", ".join("%s %d" % kv for kv in pf.get("drops", {}).items()) or "none"))
+    L.append("")
+    L.append("peerfwd's own figure counts from worker launch to exit (cold start included) "
+             "over the integer `--duration`; the telemetry window above excludes the "
+             "warm-up. Failed runs: %d; failed first attempts that were repeated: %d%s." % (
+                 sum(1 for r in res["runs"] + res.get("callgrind", []) if not r.get("ok")),
+                 len(res.get("failed_attempts", [])),
+                 "".join(" (%s: %s)" % (f["key"], f.get("error")) for f in
+                         res.get("failed_attempts", []))))
+    if charts:
+        L.append("")
+        L.append("## Charts")
+        for c in charts:
+            L.append("")
+            L.append("![%s](%s)" % (c, c))
+    L.append("")
+    with open(os.path.join(out, "RESULTS.md"), "w") as f:
+        f.write("\n".join(L))
+
+
+def charts(out, summ):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("report.py: matplotlib missing (python3-matplotlib): no charts", file=sys.stderr)
+        return []
+    made = []
+    colors = {"peerfwd": "#d62728", "l3fwd-lpm": "#1f77b4", "l3fwd-fib": "#17becf",
+              "testpmd": "#7f7f7f"}
+    scens = [s for s in ("encap", "public", "decap", "encap6")
+             if any(r["scenario"] == s for r in summ["rows"])]
+    if scens:
+        fig, axes = plt.subplots(len(scens), 1, figsize=(11, 3.2 * len(scens)), squeeze=False)
+        for ax, s in zip(axes[:, 0], scens):
+            rows = [r for r in summ["rows"] if r["scenario"] == s]
+            w = 0.2
+            for i, p in enumerate(PROGRAMS):
+                xs, ys, lo, hi = [], [], [], []
+                for j, r in enumerate(rows):
+                    d = r[p]
+                    if d and "mpps" in d:
+                        xs.append(j + (i - 1.5) * w)
+                        ys.append(d["mpps"])
+                        lo.append(d["mpps"] - d["mpps_min"])
+                        hi.append(d["mpps_max"] - d["mpps"])
+                ax.bar(xs, ys, w, yerr=[lo, hi], capsize=2, label=p if s == scens[0] else None,
+                       color=colors[p])
+            ax.set_xticks(range(len(rows)))
+            ax.set_xticklabels(["%s / %s" % (r["table"], MIX_NAME[r["mix"]]) for r in rows])
+            ax.set_ylabel("Mpps")
+            ax.set_title(s)
+            ax.grid(axis="y", alpha=0.3)
+        fig.suptitle("Throughput, one forwarding core, pcap → null (median, min–max)", y=0.995)
+        fig.legend(loc="upper center", bbox_to_anchor=(0.5, 0.975), ncol=4)
+        fig.tight_layout(rect=(0, 0, 1, 0.95))
+        fig.savefig(os.path.join(out, "throughput.png"), dpi=90)
+        plt.close(fig)
+        made.append("throughput.png")
+        # ratios: wall-clock Mpps and per on-CPU second, paired by repetition
+        rows = summ["rows"]
+        panels = [("ratio", "Mpps ratio (wall clock)")]
+        if any(r["ratio_cpu"] for r in rows):
+            panels.append(("ratio_cpu", "ratio of Mpps per CPU-second"))
+        fig, axes = plt.subplots(len(panels), 1, figsize=(11, 3.6 * len(panels)),
+                                 squeeze=False)
+        w = 0.27
+        for ax, (field, ylabel) in zip(axes[:, 0], panels):
+            for i, ref in enumerate(("testpmd", "l3fwd-lpm", "l3fwd-fib")):
+                xs = [j + (i - 1) * w for j, r in enumerate(rows) if ref in r[field]]
+                ys = [r[field][ref] for r in rows if ref in r[field]]
+                ax.bar(xs, ys, w, label="peerfwd / " + ref, color=colors[ref])
+            ax.axhline(1.0, color="black", lw=0.8)
+            ax.set_xticks(range(len(rows)))
+            ax.set_xticklabels(["%s\n%s\n%s" % (r["scenario"], r["table"], MIX_NAME[r["mix"]])
+                                for r in rows], fontsize=7)
+            ax.set_ylabel(ylabel)
+            ax.grid(axis="y", alpha=0.3)
+        axes[0, 0].set_title("peerfwd relative to the references measured in the same run "
+                             "(median of per-repetition ratios)")
+        axes[0, 0].legend()
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "ratios.png"), dpi=90)
+        plt.close(fig)
+        made.append("ratios.png")
+    if summ["instructions"]:
+        fig, ax = plt.subplots(figsize=(11, 4))
+        parts = [("app", "#d62728"), ("librte_net_pcap", "#ff7f0e"),
+                 ("librte_net_null", "#2ca02c"), ("other", "#7f7f7f")]
+        labels, stacks = [], {p: [] for p, _ in parts}
+        for e in summ["instructions"]:
+            for p in PROGRAMS:
+                if p not in e:
+                    continue
+                labels.append("%s\n%s" % (e["scenario"], p))
+                bo = dict(e[p]["by_object"])
+                tot = e[p]["instr_per_pkt"]
+                pc, nl = bo.pop("librte_net_pcap", 0), bo.pop("librte_net_null", 0)
+                app = sum(v for k, v in bo.items() if k in ("peerfwd", "l3fwd-shared",
+                                                             "dpdk-testpmd", "librte_lpm",
+                                                             "librte_fib"))
+                stacks["app"].append(app)
+                stacks["librte_net_pcap"].append(pc)
+                stacks["librte_net_null"].append(nl)
+                stacks["other"].append(max(0.0, tot - app - pc - nl))
+        bottom = [0.0] * len(labels)
+        for p, c in parts:
+            ax.bar(range(len(labels)), stacks[p], 0.7, bottom=bottom, label=p, color=c)
+            bottom = [b + v for b, v in zip(bottom, stacks[p])]
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels, fontsize=6)
+        ax.set_ylabel("instructions / packet")
+        ax.set_title("callgrind, forwarding lcore, 64 B (app = program + its LPM/FIB library)")
+        ax.legend()
+        ax.grid(axis="y", alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "instructions.png"), dpi=90)
+        plt.close(fig)
+        made.append("instructions.png")
+    enc = [r for r in summ["rows"] if r["scenario"] == "encap"]
+    tables = list(dict.fromkeys(r["table"] for r in enc))
+    if len(tables) > 1:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        for p in ("peerfwd", "l3fwd-lpm", "l3fwd-fib"):
+            for mix, ls in (("64", "-"), ("imix", "--"), ("1400", ":")):
+                pts = [(tables.index(r["table"]), r[p]["mpps"]) for r in enc
+                       if r["mix"] == mix and r[p] and "mpps" in r[p]]
+                if pts:
+                    ax.plot([x for x, _ in pts], [y for _, y in pts], ls, marker="o",
+                            color=colors[p], label="%s %s" % (p, MIX_NAME[mix]))
+        ax.set_xticks(range(len(tables)))
+        ax.set_xticklabels(tables)
+        ax.set_xlabel("IPv4 routes")
+        ax.set_ylabel("Mpps")
+        ax.set_title("encap: throughput against table size")
+        ax.legend(fontsize=7, ncol=3)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "table_size.png"), dpi=90)
+        plt.close(fig)
+        made.append("table_size.png")
+    return made
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(
+        os.path.abspath(__file__)), "out")
+    path = os.path.join(out, "results.json")
+    with open(path) as f:
+        res = json.load(f)
+    summ = summarize(res)
+    res["summary"] = summ
+    with open(path, "w") as f:
+        json.dump(res, f, indent=1)
+    made = charts(out, summ)
+    write_md(out, res, summ, made)
+    print("report.py: wrote %s/RESULTS.md%s" % (out, "".join(", " + m for m in made)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

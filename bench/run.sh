@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# peerfwd throughput benchmark, one command (Debian 12, as root):
+#
+#   bench/run.sh            full run (about 16 minutes on 2 cores)
+#   bench/run.sh --quick    CI smoke test (tiny tables, 1 repetition, 2 s per run, no callgrind),
+#                           results in bench/out/quick/
+#
+# Builds peerfwd (release, build-bench/) and DPDK's l3fwd example (bench/out/l3fwd/), generates
+# route tables, configurations and pcaps, runs peerfwd, dpdk-testpmd (io) and l3fwd (lpm, fib)
+# one after the other on the same inputs, and writes bench/out/results.json,
+# bench/out/RESULTS.md and bench/out/*.png. See bench/README.md.
+# Installs nothing: missing packages are listed with the apt-get command to add them.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+out=""
+quick=0
+args=()
+
+usage() {
+  sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'
+  cat <<EOF
+Options (passed to bench/pfbench.py):
+  --quick                 CI smoke profile
+  --reps N                repetitions per measurement (default 3, quick 1); median reported
+  --warmup S, --window S  seconds of warm-up after the first forwarded packet, and of the
+                          measured window (default 1 + 2, quick 0.5 + 1.5)
+  --mem auto|huge|nohuge  2 MB hugepages if possible (default auto), or --no-huge
+  --no-callgrind          skip the instructions/packet runs
+  --lpm-max-routes N      largest IPv4 table l3fwd --lookup=lpm is run on (default 200000)
+  --only STRING           only the jobs whose key contains STRING (development)
+  --out DIR               output directory (default bench/out, with --quick bench/out/quick,
+                          so a smoke test never overwrites a full run's results)
+EOF
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --out) out=$2; shift 2 ;;
+    --quick) quick=1; args+=("$1"); shift ;;
+    --no-callgrind) args+=("$1"); shift ;;
+    --reps|--warmup|--window|--mem|--lpm-max-routes|--only|--callgrind-seconds|--callgrind-packets)
+      [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
+      args+=("$1" "$2"); shift 2 ;;
+    *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+# ---- prerequisites: report, never install
+need_pkgs=(build-essential make meson ninja-build pkg-config libdpdk-dev dpdk-dev dpdk-doc
+  libjansson-dev libpcap-dev libbsd-dev python3 python3-scapy python3-matplotlib valgrind)
+missing=()
+for p in "${need_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "run.sh: missing Debian packages: ${missing[*]}" >&2
+  echo "run.sh: install them with:  apt-get install --no-install-recommends ${missing[*]}" >&2
+  exit 3
+fi
+for t in dpdk-testpmd valgrind perf; do
+  command -v "$t" >/dev/null || [ "$t" = perf ] || { echo "run.sh: $t not found" >&2; exit 3; }
+done
+if ! command -v perf >/dev/null; then
+  echo "run.sh: note: perf not installed (linux-perf): cycles/packet will say unsupported" >&2
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "run.sh: run as root (DPDK telemetry sockets under /var/run/dpdk, hugepages)" >&2
+  exit 3
+fi
+if [ -z "$out" ]; then
+  if [ "$quick" = 1 ]; then out=$here/out/quick; else out=$here/out; fi
+fi
+mkdir -p "$out" "$here/out"
+
+# ---- peerfwd, release build in its own directory
+cd "$repo"
+if [ ! -f build-bench/build.ninja ]; then
+  meson setup build-bench -Dtests=false --buildtype=release >"$here/out/build-peerfwd.log" 2>&1 ||
+    { tail -20 "$here/out/build-peerfwd.log"; exit 1; }
+fi
+ninja -C build-bench >>"$here/out/build-peerfwd.log" 2>&1 || { tail -20 "$here/out/build-peerfwd.log"; exit 1; }
+peerfwd=$repo/build-bench/control/peerfwd
+
+# ---- DPDK l3fwd example from dpdk-doc, patched (bench/l3fwd_patch.py), built with make
+l3dir=$here/out/l3fwd
+l3stamp=$( (cat "$here/l3fwd_patch.py"; pkg-config --modversion libdpdk;
+            cat /usr/share/dpdk/examples/l3fwd/*.[ch]) | sha256sum | cut -c1-16)
+if [ ! -x "$l3dir/l3fwd/build/l3fwd" ] || [ "$(cat "$l3dir/stamp" 2>/dev/null)" != "$l3stamp" ]; then
+  rm -rf "$l3dir"
+  mkdir -p "$l3dir"
+  cp -r /usr/share/dpdk/examples/l3fwd /usr/share/dpdk/examples/common "$l3dir/"
+  /usr/bin/python3 "$here/l3fwd_patch.py" "$l3dir/l3fwd"
+  make -C "$l3dir/l3fwd" -j"$(nproc)" >"$l3dir/build.log" 2>&1 || { tail -20 "$l3dir/build.log"; exit 1; }
+  echo "$l3stamp" >"$l3dir/stamp"
+fi
+
+# ---- measure, then report (the report is written even when some run failed)
+rc=0
+rm -f "$out/results.json" "$out/RESULTS.md" "$out"/*.png   # never report a previous run
+/usr/bin/python3 "$here/pfbench.py" --out "$out" --peerfwd "$peerfwd" \
+  --testpmd "$(command -v dpdk-testpmd)" --l3fwd "$l3dir/l3fwd/build/l3fwd" "${args[@]}" || rc=$?
+if [ -f "$out/results.json" ]; then
+  /usr/bin/python3 "$here/report.py" "$out" || rc=1
+fi
+echo "run.sh: results in $out/RESULTS.md, $out/results.json, $out/*.png (exit $rc)"
+exit $rc
