@@ -9,6 +9,7 @@ pkgs=(
   libjansson-dev libcunit1-dev libpcap-dev libbpf-dev
   python3 python3-scapy python3-cryptography tshark
   iproute2 exabgp bird2 frr
+  dpdk-dev make libbsd-dev python3-matplotlib valgrind
 )
 
 missing=()

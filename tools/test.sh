@@ -39,6 +39,14 @@ fi
 echo "=== fuzz smoke (libFuzzer, ${FUZZ_SECONDS:-10} s per target)"
 bash tests/fuzz/run_all.sh "${FUZZ_SECONDS:-10}" || fail=1
 
+# The benchmark harness, smoke size (no thresholds: machines are noisy); it needs root
+# for hugepages and DPDK's runtime directory.
+if [ "$(id -u)" = 0 ]; then
+  echo "=== benchmark harness smoke (bench/run.sh --quick)"
+  timeout 900 bash bench/run.sh --quick > build/bench-quick.log 2>&1 || { fail=1; tail -n 40 build/bench-quick.log; }
+  tail -n 5 build/bench-quick.log
+fi
+
 if [ "$asan" = 1 ]; then
   tools/build.sh build-asan -Db_sanitize=address,undefined -Dbuildtype=debugoptimized \
     -Db_lundef=false || exit 1
