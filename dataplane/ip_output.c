@@ -11,10 +11,9 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include "dataplane/output.h"
 #include "dataplane/pkt.h"
 #include "dataplane/worker.h"
-
-#define GRE_KEY_HLEN 8 /* flags/version, protocol, key */
 
 static unsigned
 ip_len(const struct rte_mbuf *m, const struct pf_meta *md)
@@ -54,33 +53,6 @@ ip4_copied_options(const uint8_t *opt, unsigned len, uint8_t *out)
 	while (n % 4)
 		out[n++] = 0;
 	return n;
-}
-
-/* Context and customer counters: customer IP bytes, before our encapsulation, counted
- * once per packet even when we fragment it (circuit billing basis). */
-static void
-bill(struct pf_worker *w, const struct pf_meta *md, const struct pf_nexthop *nh, unsigned len)
-{
-	const struct pf_tables *t = w->t;
-
-	if (nh->type == PF_NH_EDGE) {
-		struct pf_ctx_counters *cc = &w->c.ctx[nh->ctx];
-		uint16_t cu = t->ctx[nh->ctx].customer;
-
-		cc->out.pkts++;
-		cc->out.bytes += len;
-		if (md->from_core && cu != 0xffff) {
-			w->c.cust[cu].from_cloud.pkts++;
-			w->c.cust[cu].from_cloud.bytes += len;
-		}
-	} else if (!md->from_core) {
-		uint16_t cu = t->ctx[md->ctx].customer;
-
-		if (cu != 0xffff) {
-			w->c.cust[cu].to_cloud.pkts++;
-			w->c.cust[cu].to_cloud.bytes += len;
-		}
-	}
 }
 
 /* Fragment an IPv4 packet (DF clear) into pieces of at most mtu bytes, send each. */
@@ -144,7 +116,7 @@ ip4_fragment(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta *md,
 	w->c.event[PF_EV_fragmented]++;
 	w->c.event[PF_EV_fragments_out] += nfrag;
 	if (!md->billed)
-		bill(w, md, nh, tlen);
+		pf_bill(w, md->ctx, md->from_core, nh, tlen);
 	rte_pktmbuf_free(m);
 	for (unsigned i = 0; i < nfrag; i++)
 		pf_ip_output(w, frags[i], &fmd, nh, true);
@@ -155,9 +127,8 @@ pf_ip_output(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta *md,
 	     const struct pf_nexthop *nh, bool originated)
 {
 	const struct pf_tables *t = w->t;
-	unsigned len = ip_len(m, md), l2, ntags = nh->tags.n;
+	unsigned len = ip_len(m, md);
 	uint64_t mac;
-	uint8_t *d;
 
 	if (len > nh->mtu) {
 		if (md->family == 4) {
@@ -183,63 +154,11 @@ pf_ip_output(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta *md,
 		pf_drop(w, m, PF_DROP_neigh_unresolved);
 		return;
 	}
-	l2 = RTE_ETHER_HDR_LEN + 4 * ntags;
-	if (nh->type == PF_NH_GRE)
-		l2 += sizeof(struct rte_ipv4_hdr) + GRE_KEY_HLEN;
-	if (md->l3 >= l2) {
-		d = (uint8_t *)rte_pktmbuf_adj(m, md->l3 - l2);
-	} else {
-		d = (uint8_t *)rte_pktmbuf_prepend(m, l2 - md->l3);
-		if (d == NULL) {
-			pf_drop(w, m, PF_DROP_no_mbuf);
-			return;
-		}
-	}
-	/* Ethernet: neighbor, our port MAC, the tags of the egress context. */
-	memcpy(d, &mac, 6);
-	memcpy(d + 6, &t->port[nh->port].mac, 6);
-	d += 12;
-	for (unsigned i = 0; i < ntags; i++, d += 4) {
-		memcpy(d, &nh->tags.tpid[i], 2);
-		memcpy(d + 2, &nh->tags.tci[i], 2);
-	}
-	if (nh->type == PF_NH_GRE) {
-		struct rte_ipv4_hdr *o = (struct rte_ipv4_hdr *)(d + 2);
-		uint8_t *g = (uint8_t *)(o + 1);
-		const uint8_t *in = g + GRE_KEY_HLEN;
-		uint8_t tos;
-		rte_be16_t df;
-
-		pf_wr16(d, RTE_ETHER_TYPE_IPV4);
-		if (md->family == 4) {
-			const struct rte_ipv4_hdr *iip = (const void *)in;
-
-			tos = iip->type_of_service;
-			df = iip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-		} else {
-			tos = rte_be_to_cpu_32(((const struct rte_ipv6_hdr *)in)->vtc_flow) >> 20;
-			df = RTE_BE16(RTE_IPV4_HDR_DF_FLAG); /* IPv6 is never fragmented en route */
-		}
-		/* RFC 2983 uniform model for DSCP/ECN; DF copied so PMTUD keeps working. */
-		o->version_ihl = RTE_IPV4_VHL_DEF;
-		o->type_of_service = tos;
-		o->total_length = rte_cpu_to_be_16(len + sizeof(*o) + GRE_KEY_HLEN);
-		o->packet_id = rte_cpu_to_be_16(w->ip_id++);
-		o->fragment_offset = df;
-		o->time_to_live = 64;
-		o->next_proto_id = IPPROTO_GRE;
-		o->src_addr = nh->tun_src;
-		o->dst_addr = nh->tun_dst;
-		o->hdr_checksum = 0;
-		o->hdr_checksum = rte_ipv4_cksum(o);
-		pf_wr16(g, 0x2000); /* K bit, version 0 */
-		pf_wr16(g + 2, md->family == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
-		memcpy(g + 4, &nh->gre_key, 4);
-		w->c.event[PF_EV_gre_encap]++;
-	} else {
-		pf_wr16(d, md->family == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
+	if (pf_output_headers(w, m, md->l3, md->family, nh, mac, len) != 0) {
+		pf_drop(w, m, PF_DROP_no_mbuf);
+		return;
 	}
 	if (!md->billed)
-		bill(w, md, nh, len);
+		pf_bill(w, md->ctx, md->from_core, nh, len);
 	pf_tx(w, nh->port, m);
 }

@@ -21,28 +21,40 @@
 #define PF_ICMP6_ECHO_REPLY 129
 
 /* Header fields at any alignment (tags and GRE shift IP headers off 4-byte boundaries). */
+/* (The compiler builtins, not rte_be_to_cpu_16(): DPDK's x86 version is an asm statement
+ * the optimiser cannot see through, measured at 2-3 extra instructions per use.) */
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+#define PF_BE16(x) __builtin_bswap16(x)
+#define PF_BE32(x) __builtin_bswap32(x)
+#define PF_BE64(x) __builtin_bswap64(x)
+#else
+#define PF_BE64(x) ((uint64_t)(x))
+#define PF_BE16(x) ((uint16_t)(x))
+#define PF_BE32(x) ((uint32_t)(x))
+#endif
+
 static inline uint16_t
 pf_rd16(const void *p)
 {
-	rte_be16_t v;
+	uint16_t v;
 
 	memcpy(&v, p, 2);
-	return rte_be_to_cpu_16(v);
+	return PF_BE16(v);
 }
 
 static inline uint32_t
 pf_rd32(const void *p)
 {
-	rte_be32_t v;
+	uint32_t v;
 
 	memcpy(&v, p, 4);
-	return rte_be_to_cpu_32(v);
+	return PF_BE32(v);
 }
 
 static inline void
 pf_wr16(void *p, uint16_t host)
 {
-	rte_be16_t v = rte_cpu_to_be_16(host);
+	uint16_t v = PF_BE16(host);
 
 	memcpy(p, &v, 2);
 }
@@ -81,22 +93,69 @@ pf_cksum_update16(rte_be16_t hc, rte_be16_t old, rte_be16_t new_)
 	return (rte_be16_t)~s;
 }
 
-/* Decrement TTL and patch the header checksum incrementally (RFC 1624, RFC 1812 5.3.1). */
+/* Decrement TTL (> 0) and patch the header checksum incrementally (RFC 1812 5.3.1). The
+ * TTL/protocol word m becomes m - 0x0100, so RFC 1624 eqn. 3 reduces to
+ * HC' = ~(~HC + 0xfeff); computed on the word as stored (ones' complement sums do not
+ * depend on byte order, RFC 1071 2(B)), hence the constant's bytes swapped. Gives the
+ * same bits as pf_cksum_update16() with the old and new words. */
 static inline void
 pf_ip4_dec_ttl(struct rte_ipv4_hdr *ip)
 {
-	rte_be16_t old, new_;
+	uint16_t hc;
+	uint32_t s;
 
-	memcpy(&old, &ip->time_to_live, 2); /* TTL and protocol form one 16-bit word */
 	ip->time_to_live--;
-	memcpy(&new_, &ip->time_to_live, 2);
-	ip->hdr_checksum = pf_cksum_update16(ip->hdr_checksum, old, new_);
+	memcpy(&hc, &ip->hdr_checksum, 2);
+	s = (uint16_t)~hc + (uint32_t)PF_BE16(0xfeff);
+	s = (s & 0xffff) + (s >> 16);
+	hc = (uint16_t)~s;
+	memcpy(&ip->hdr_checksum, &hc, 2);
+}
+
+/*
+ * 20-byte IPv4 headers (no options), the fast path's case. The ones' complement sum of
+ * RFC 1071 is the plain sum of the 32-bit words reduced modulo 0xffff (2^16 = 1 mod
+ * 0xffff, RFC 1071 2(B)), with 0xffff standing for a non-zero multiple of it; a modulo by
+ * a constant compiles to a multiply and a shift, cheaper than folding carries.
+ */
+static inline uint64_t
+pf_ip4_wsum20(const void *ip)
+{
+	const uint8_t *b = ip;
+	uint32_t w0, w1, w2, w3, w4;
+
+	memcpy(&w0, b, 4);
+	memcpy(&w1, b + 4, 4);
+	memcpy(&w2, b + 8, 4);
+	memcpy(&w3, b + 12, 4);
+	memcpy(&w4, b + 16, 4);
+	return (uint64_t)w0 + w1 + w2 + w3 + w4;
+}
+
+/* The header checks out: its sum is 0xffff (-0), i.e. a multiple of 0xffff (a header
+ * starting with 0x45 never sums to 0). */
+static inline bool
+pf_ip4_hdr20_ok(const void *ip)
+{
+	return pf_ip4_wsum20(ip) % 0xffff == 0;
+}
+
+/* The checksum field's value for a header whose checksum field is zero (same bits as
+ * rte_ipv4_cksum()). */
+static inline uint16_t
+pf_ip4_cksum20(const void *ip)
+{
+	uint32_t r = (uint32_t)(pf_ip4_wsum20(ip) % 0xffff);
+
+	return r == 0 ? 0 : (uint16_t)~r; /* a sum of 0xffff (folded) gives 0 */
 }
 
 /* 0 when the header (options included) checks out. */
 static inline uint16_t
 pf_ip4_cksum_check(const struct rte_ipv4_hdr *ip, unsigned hlen)
 {
+	if (hlen == sizeof(*ip))
+		return pf_ip4_hdr20_ok(ip) ? 0 : 1;
 	return (uint16_t)~rte_raw_cksum(ip, hlen);
 }
 

@@ -4,8 +4,8 @@
 
 #include "dataplane/worker.h"
 
-static void
-tx_flush_port(struct pf_worker *w, uint16_t port)
+void
+pf_tx_flush_port(struct pf_worker *w, uint16_t port)
 {
 	struct pf_txbuf *b = &w->tx[port];
 	uint64_t bytes = 0;
@@ -24,19 +24,9 @@ tx_flush_port(struct pf_worker *w, uint16_t port)
 }
 
 void
-pf_tx(struct pf_worker *w, uint16_t port, struct rte_mbuf *m)
-{
-	struct pf_txbuf *b = &w->tx[port];
-
-	b->pkts[b->n++] = m;
-	if (b->n == RTE_DIM(b->pkts))
-		tx_flush_port(w, port);
-}
-
-void
 pf_worker_flush(struct pf_worker *w)
 {
 	for (uint16_t p = 0; p < w->t->n_ports; p++)
 		if (w->tx[p].n)
-			tx_flush_port(w, p);
+			pf_tx_flush_port(w, p);
 }

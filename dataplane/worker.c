@@ -51,13 +51,20 @@ pf_worker_input(struct pf_worker *w, uint16_t port, struct rte_mbuf **pkts, uint
 	struct rte_mbuf *ip[PF_MAX_BURST];
 	struct pf_meta md[PF_MAX_BURST];
 	uint16_t nip = 0;
+	uint64_t bytes = 0;
 
+	for (uint16_t i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	w->c.port[port].rx.pkts += n;
+	w->c.port[port].rx.bytes += bytes;
+	if (!w->no_fastpath)
+		n = pf_fast_input(w, port, pkts, n);
+
+	/* The general path: everything the fast path left, decided from scratch. */
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		int et;
 
-		w->c.port[port].rx.pkts++;
-		w->c.port[port].rx.bytes += rte_pktmbuf_pkt_len(m);
 		md[nip].decap = 0;
 		md[nip].billed = 0;
 		et = pf_eth_input(w, port, m, &md[nip]);

@@ -5,6 +5,8 @@
  * (no sharing, no atomics on the packet path) and reads the tables (tables.h).
  *
  * Packet path, in the order the stages run (one file each):
+ *   fastpath.c    the common case (tagged/untagged IPv4 forwarded, GRE encapsulated) in
+ *                 two passes per burst; whatever it does not take goes on to:
  *   eth_input.c   L2: runt/MTU checks, 802.1Q / QinQ -> peering context, EtherType
  *   arp_nd.c      ARP and IPv6 neighbor discovery for our addresses; learning
  *   ip_input.c    IPv4/IPv6 validation (RFC 1812 / RFC 8200), bulk FIB lookup, TTL
@@ -60,6 +62,7 @@ struct pf_worker {
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_ring *learn;      /* worker -> control, pf_learn_msg elements */
 	uint16_t burst;
+	bool no_fastpath;            /* every packet through the general path (tests, --no-fastpath) */
 	uint16_t n_rxq;
 	struct { uint16_t port, queue; } rxq[PF_MAX_RXQ];
 	uint16_t txq[PF_MAX_PORTS];  /* this worker's TX queue id on each port */
@@ -93,6 +96,8 @@ void pf_worker_input(struct pf_worker *w, uint16_t port, struct rte_mbuf **pkts,
 void pf_worker_flush(struct pf_worker *w);
 
 /* Stage entry points (internal to the dataplane). */
+/* Forwards what it can; returns how many packets it left, compacted at the start of pkts. */
+uint16_t pf_fast_input(struct pf_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16_t n);
 int pf_eth_input(struct pf_worker *w, uint16_t port, struct rte_mbuf *m, struct pf_meta *md);
 void pf_arp_input(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md);
 bool pf_nd_input(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md);
@@ -106,11 +111,23 @@ void pf_icmp_error(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta
 		   uint8_t type, uint8_t code, uint32_t info);
 void pf_icmp_echo(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md);
 void pf_solicit(struct pf_worker *w, uint32_t neigh);
-void pf_tx(struct pf_worker *w, uint16_t port, struct rte_mbuf *m);
 /* Route a packet we originated (replies, ICMP errors) in a context and send it. */
 void pf_route_local(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md);
 const struct pf_nexthop *pf_ecmp_pick(const struct pf_tables *t, const struct rte_mbuf *m,
 				      const struct pf_meta *md, const struct pf_nexthop *nh);
+
+void pf_tx_flush_port(struct pf_worker *w, uint16_t port);
+
+/* Queue m on this worker's TX buffer of port (tx.c sends and counts). */
+static inline void
+pf_tx(struct pf_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct pf_txbuf *b = &w->tx[port];
+
+	b->pkts[b->n++] = m;
+	if (unlikely(b->n == RTE_DIM(b->pkts)))
+		pf_tx_flush_port(w, port);
+}
 
 static inline void
 pf_drop(struct pf_worker *w, struct rte_mbuf *m, enum pf_drop reason)

@@ -998,6 +998,8 @@ suite_init(void)
 	w->learn = learn;
 	w->burst = 32;
 	w->quit = &quit_flag;
+	/* meson runs this suite twice: with and without the fast path */
+	w->no_fastpath = getenv("PF_TEST_NO_FASTPATH") != NULL;
 	memset(w->txq, 0, sizeof(w->txq));
 	if (pf_worker_init(w, &tbl) < 0) {
 		fprintf(stderr, "pf_worker_init failed\n");
@@ -2114,16 +2116,33 @@ test_burst_mixed(void)
 	NOUT(EDGE, 1);
 	NOUT(CORE, 3);
 	if (nout[CORE] == 3) {
-		unsigned in;
+		/* Flows of one burst may leave in another order: the fast path (IPv4) queues
+		 * its packets before the general path's (IPv6 here). Find each by content. */
+		unsigned in, g4 = 3, g6 = 3, pl = 3;
 
-		in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, e[0].n - oe[0], 0, false);
-		if (in)
-			EXPECT_FWD4(out[CORE][0].d + in, e[0].d + oe[0], e[0].n - oe[0]);
-		in = EXPECT_GRE(&out[CORE][1], IP_TUN1, KEY_C, 0x86dd, e[2].n - oe[2], 0, true);
-		if (in)
-			EXPECT_FWD6(out[CORE][1].d + in, e[2].d + oe[2], e[2].n - oe[2]);
-		CHECK_EQ(out[CORE][2].n, 14 + e[3].n - oe[3]);
-		EXPECT_FWD4(out[CORE][2].d + 14, e[3].d + oe[3], e[3].n - oe[3]);
+		for (unsigned j = 0; j < 3; j++) {
+			const uint8_t *d = out[CORE][j].d;
+
+			if (d[14 + 9] != 47)
+				pl = j;
+			else if (rd16(d + 14 + 20 + 2) == 0x0800)
+				g4 = j;
+			else
+				g6 = j;
+		}
+		CHECK(g4 < 3 && g6 < 3 && pl < 3, "one GRE4, one GRE6, one plain");
+		if (g4 < 3 && g6 < 3 && pl < 3) {
+			in = EXPECT_GRE(&out[CORE][g4], IP_TUN1, KEY_C, 0x0800, e[0].n - oe[0], 0,
+					false);
+			if (in)
+				EXPECT_FWD4(out[CORE][g4].d + in, e[0].d + oe[0], e[0].n - oe[0]);
+			in = EXPECT_GRE(&out[CORE][g6], IP_TUN1, KEY_C, 0x86dd, e[2].n - oe[2], 0,
+					true);
+			if (in)
+				EXPECT_FWD6(out[CORE][g6].d + in, e[2].d + oe[2], e[2].n - oe[2]);
+			CHECK_EQ(out[CORE][pl].n, 14 + e[3].n - oe[3]);
+			EXPECT_FWD4(out[CORE][pl].d + 14, e[3].d + oe[3], e[3].n - oe[3]);
+		}
 	}
 	if (nout[EDGE] == 1)
 		CHECK_EQ(rd16(out[EDGE][0].d + 18 + 6), 2);
