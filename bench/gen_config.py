@@ -31,7 +31,7 @@ GRE_KEY = 1001
 VIA = {"encap": "gre", "public": "core", "decap": "peer", "encap6": "gre"}
 
 
-def build(scenario, edge, core, routes_file):
+def build(scenario, edge, core, routes_file, mbufs=0, exabgp_socket=None):
     via = VIA[scenario]
     cfg = {
         "burst": 32,
@@ -59,6 +59,10 @@ def build(scenario, edge, core, routes_file):
             ],
         }],
     }
+    if mbufs:
+        cfg["mbufs"] = mbufs
+    if exabgp_socket:
+        cfg["feeds"] = {"exabgp": {"socket": exabgp_socket}}
     ctx = cfg["customers"][0]["contexts"][1 if scenario == "public" else 0]
     ctx["routes"] = "@ROUTES@"
     text = json.dumps(cfg, indent=1)
@@ -76,9 +80,12 @@ def main():
     ap.add_argument("--core", required=True, help="DPDK name of the core port")
     ap.add_argument("--routes", required=True, help=".routes file of gen_routes.py")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--mbufs", type=int, default=0,
+                    help="the configuration's \"mbufs\" (default: none, peerfwd computes it)")
+    ap.add_argument("--exabgp-socket", help="enable the ExaBGP feed on this Unix socket")
     a = ap.parse_args()
     with open(a.out, "w") as f:
-        f.write(build(a.scenario, a.edge, a.core, a.routes))
+        f.write(build(a.scenario, a.edge, a.core, a.routes, a.mbufs, a.exabgp_socket))
         f.write("\n")
     return 0
 

@@ -11,7 +11,9 @@ and run on pcap/null virtual devices. Nothing on the packet path changes:
  3. No RX checksum offload request: net_pcap has none and rte_eth_dev_configure() refuses
     the port. (l3fwd then forwards without validating IPv4 header checksums, as with a
     NIC that does not flag bad checksums; peerfwd checks them in software.)
- 4. At exit, after the forwarding loops have stopped, print each port's ethdev counters
+ 4. The mbuf pool's floor (the example's 8192) from PFB_MIN_MBUF: net_pcap with
+    infinite_rx holds the whole pcap in mbufs, so larger pcaps (pfbench.py --flows) need more.
+ 5. At exit, after the forwarding loops have stopped, print each port's ethdev counters
     ("PFB port N ipackets X opackets Y oerrors Z"): l3fwd prints none, and the
     instruction-count run needs the exact number of packets forwarded.
 Usage: l3fwd_patch.py DIR   (DIR holds l3fwd's sources)
@@ -60,6 +62,7 @@ PATCHES = {
         ('printf("FIB: IPv6 route added', 'if (0) printf("FIB: IPv6 route added', 1),
     ],
     "main.c": [
+        ("\t(unsigned)8192)", '\t(unsigned)pfb_env("PFB_MIN_MBUF", 8192))', 1),
         ("\t\t.offloads = RTE_ETH_RX_OFFLOAD_CHECKSUM,", "\t\t.offloads = 0, /* pfb: pcap */", 1),
         ('\t\t\tprintf("Closing port %d...", portid);',
          '\t\t\t{\n\t\t\t\tstruct rte_eth_stats pfb_st;\n\n'

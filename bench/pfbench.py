@@ -139,10 +139,12 @@ class Data:
         edge, core = (NULL_DEV, EDGE_PCAP) if scen == "decap" else (EDGE_PCAP, NULL_DEV)
         path = os.path.join(self.dir, "peerfwd_%s_%s.json" % (scen, tname))
         gen = os.path.join(HERE, "gen_config.py")
-        st = stamp_of(gen, t["routes"] + ".stamp", scen)
+        mb = pool_mbufs(self.prof["flows"])
+        st = stamp_of(gen, t["routes"] + ".stamp", scen, mb)
         cached(path, st, lambda: run_checked(
             [PY, gen, "--scenario", scen, "--edge", edge, "--core", core,
-             "--routes", t["routes"], "--out", path]))
+             "--routes", t["routes"], "--out", path] +
+            (["--mbufs", str(mb)] if mb != DEFAULT_MBUFS else [])))
         key = "%s_%s" % (scen, tname)
         if key not in self.checks:
             self.checks[key] = check_config(self.peerfwd, path, t["count"])
@@ -173,6 +175,15 @@ class Data:
         with open(path, "w") as f:
             f.write("R198.18.0.0/24 1\n" if fam == 4 else "R2001:db8:ffff::/48 1\n")
         return path
+
+
+DEFAULT_MBUFS = 16383   # peerfwd's computed default here (its floor); testpmd gets 16384
+
+
+def pool_mbufs(flows):
+    """mbufs every program's pool gets: net_pcap (infinite_rx) keeps the whole pcap in mbufs,
+    the RX/TX rings, bursts and caches need about 4700 more."""
+    return DEFAULT_MBUFS if flows <= 8192 else flows + 8192
 
 
 def check_config(peerfwd, path, n_routes):
@@ -364,10 +375,10 @@ def peerfwd_cmd(a, prefix, mem, pcap, config, duration, stats_json):
              "--stats-json", stats_json])
 
 
-def testpmd_cmd(a, prefix, mem, pcap):
+def testpmd_cmd(a, prefix, mem, pcap, flows):
     return ([a.testpmd] + eal_common(prefix, mem, pcap, "0,1") +
             ["--", "--forward-mode=io", "--nb-cores=1", "--burst=32", "--rxd=1024",
-             "--txd=1024", "--total-num-mbufs=16384"])
+             "--txd=1024", "--total-num-mbufs=%d" % max(16384, pool_mbufs(flows))])
 
 
 def l3fwd_cmd(a, prefix, mem, pcap, lookup, r4, r6):
@@ -377,9 +388,9 @@ def l3fwd_cmd(a, prefix, mem, pcap, lookup, r4, r6):
              "--eth-dest=1,%s" % CORE_GW_MAC])
 
 
-def l3fwd_env(t4, t6):
+def l3fwd_env(t4, t6, flows):
     """Capacities for the patched l3fwd (bench/l3fwd_patch.py), with margin."""
-    env = {}
+    env = {"PFB_MIN_MBUF": str(max(8192, pool_mbufs(flows)))}
     n4 = t4["count"] if t4 else 1
     n6 = t6["count"] if t6 else 1
     g4 = t4["meta"]["tbl8"] if t4 else 0
@@ -438,6 +449,21 @@ def own_counters(job, log_path, stats_json, out_port):
         return {"tx_packets": m[out_port][1], "rx_packets": m[1 - out_port][0]}
     except (OSError, KeyError, ValueError, IndexError) as e:
         return {"error": "cannot read own counters: %s" % e}
+
+
+def peerfwd_drops(tele):
+    """peerfwd's drop counters by reason, read live through its telemetry command."""
+    try:
+        return tele.q("/peerfwd/drops,all")["/peerfwd/drops"]
+    except (OSError, KeyError, ValueError, TypeError):
+        return None
+
+
+def drops_delta(d0, d1):
+    """Non-zero drops between two /peerfwd/drops readings (None if either is missing)."""
+    if not d0 or not d1:
+        return None
+    return {k: d1[k] - d0.get(k, 0) for k in d1 if k != "total" and d1[k] - d0.get(k, 0)}
 
 
 def fwd_tid(pid, program):
@@ -533,6 +559,7 @@ def run_job(a, job, out_port_name, warmup, window, logdir, rep, perf_ok,
                                          "-t", str(tid), "--", "sleep", str(window)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                         text=True)
+            drops0 = peerfwd_drops(tele) if job.program == "peerfwd" else None
             t_end = time.monotonic() + window
             while True:
                 t0 = time.monotonic()
@@ -543,6 +570,9 @@ def run_job(a, job, out_port_name, warmup, window, logdir, rep, perf_ok,
                 if t1 >= t_end:
                     break
                 time.sleep(min(0.25, max(0.0, t_end - t1)))
+            if job.program == "peerfwd":
+                # drops by reason during the window, from peerfwd's telemetry commands
+                res["window_drops"] = drops_delta(drops0, peerfwd_drops(tele))
             if not job.self_exit and p.poll() is not None:
                 raise RuntimeError("exited (status %s) during the window" % p.returncode)
             (ta, oa, ia, ra), (tb, ob, ib, rb) = samples[0], samples[-1]
@@ -647,7 +677,8 @@ def build_jobs(a, prof, data, mem, logdir, mode):
         if tk not in seen:
             seen.add(tk)
             pre = prefix_new()
-            j = Job(tk, "testpmd", scen, tname, mix, testpmd_cmd(a, pre, memargs, tr["pf"]),
+            j = Job(tk, "testpmd", scen, tname, mix,
+                    testpmd_cmd(a, pre, memargs, tr["pf"], prof["flows"]),
                     "stdin", in_meta=tr["meta"], frames="pf")
             j.prefix = pre
             j.shared_input = TESTPMD_INPUT[scen]
@@ -667,7 +698,7 @@ def build_jobs(a, prof, data, mem, logdir, mode):
                 continue
             r4 = t["l3fwd"] if fam == 4 else data.tiny_rules(4)
             r6 = t["l3fwd"] if fam == 6 else data.tiny_rules(6)
-            env = l3fwd_env(t if fam == 4 else None, t if fam == 6 else None)
+            env = l3fwd_env(t if fam == 4 else None, t if fam == 6 else None, prof["flows"])
             pre = prefix_new()
             j = Job(lk, "l3fwd-" + lookup, scen, tname, mix,
                     l3fwd_cmd(a, pre, memargs, l3tr["l3"], lookup, r4, r6), "sigint", env=env,
@@ -766,6 +797,16 @@ def run_callgrind(a, jobs, logdir, seconds, parallel):
 
 # ---------------------------------------------------------------- main
 
+def dpdk_march():
+    try:
+        cf = subprocess.run(["pkg-config", "--cflags", "libdpdk"], stdout=subprocess.PIPE,
+                            text=True).stdout
+    except OSError:
+        return "?"
+    m = re.findall(r"-march=\S+", cf)
+    return m[-1] if m else "no -march"
+
+
 def machine_info(peerfwd):
     info = {"nproc": os.cpu_count(), "kernel": platform.release(),
             "python": platform.python_version()}
@@ -821,10 +862,15 @@ def main():
                     help="at most this long per callgrind run (it stops at 1M packets)")
     ap.add_argument("--callgrind-packets", type=int, default=1000000)
     ap.add_argument("--only", help="run only jobs whose key contains this string")
+    ap.add_argument("--flows", type=int,
+                    help="destinations (frames) per pcap (default 4104, quick 1032); above "
+                         "8192 every program's mbuf pool is enlarged to hold the pcap")
+    ap.add_argument("--march", default="?",
+                    help="the -march peerfwd and l3fwd were built with (run.sh --cpu)")
     a = ap.parse_args()
     a.out = os.path.abspath(a.out)
     prof = dict(QUICK if a.quick else FULL)
-    for k in ("reps", "warmup", "window"):
+    for k in ("reps", "warmup", "window", "flows"):
         if getattr(a, k) is not None:
             prof[k] = getattr(a, k)
     os.makedirs(a.out, exist_ok=True)
@@ -835,7 +881,11 @@ def main():
     meta = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "quick": a.quick,
             "reps": prof["reps"], "warmup_s": prof["warmup"], "window_s": prof["window"],
             "flows": prof["flows"], "machine": machine_info(a.peerfwd),
-            "load_start": os.getloadavg()}
+            "load_start": os.getloadavg(),
+            # peerfwd (meson -Dcpu) and l3fwd (make) are built with this same -march by
+            # run.sh; testpmd is Debian's binary (DPDK's own -march, corei7)
+            "march": {"peerfwd": a.march, "l3fwd": a.march,
+                      "testpmd": "Debian's binary, DPDK's own flags (%s)" % dpdk_march()}}
     data = Data(a.out, prof, a.peerfwd)
     for name, n in prof["tables4"].items():
         data.table(name, 4, n)

@@ -143,6 +143,86 @@ def spread(d):
     return " (%.2f–%.2f)" % (d["mpps_min"], d["mpps_max"]) if d["n"] > 1 else ""
 
 
+def march_line(meta):
+    m = meta.get("march") or {}
+    return ("Compiler target: peerfwd and l3fwd both built with **-march=%s** (last on their "
+            "compile lines, after DPDK's own); testpmd: %s." %
+            (m.get("peerfwd", "?"), m.get("testpmd", "?")))
+
+
+def churn_lines(out):
+    """The table of bench/churn_bench.py (OUT/churn.json), if it ran."""
+    path = os.path.join(out, "churn.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        ch = json.load(f)
+    m = ch["meta"]
+    L = ["", "## Forwarding during route churn", "",
+         "peerfwd forwards %s %s B frames (%d destinations) with a %d-route static table in "
+         "the private context while its ExaBGP feed socket receives updates for the *same* "
+         "context at a paced target rate: announcements and withdrawals of prefixes that "
+         "contain none of the destinations (at most %d announced at a time), and every %dth "
+         "update a more-specific (/25–/29) of a route the traffic uses, announced or "
+         "withdrawn with the same next hop (the GRE tunnel), so the FIB entries under the "
+         "traffic change while forwarding must stay exact. %d NLRIs per update line. Each "
+         "repetition is one peerfwd process: a baseline window without updates, one window "
+         "per rate (after %.1f s at that rate), and a baseline again; windows of %.1f s; "
+         "ratio = churn Mpps / mean of both baselines (same process). \"Applied\" is "
+         "peerfwd's own applier counter (`/peerfwd/applier` telemetry) over the window. The "
+         "feed writer runs on the CPUs the forwarding lcore does not use (CPUs %s), with "
+         "peerfwd's control and feed threads. Memory: %s." % (
+             m["scenario"], m["mix"], m["flows"], m["routes"], m["live_max"],
+             int(round(1 / m["cover_fraction"])), m["per_line"], m["churn_warmup_s"],
+             m["window_s"], ",".join(map(str, m.get("harness_cpus", []))),
+             m.get("memory", {}).get("mode", "?")), "",
+         "| target updates/s | applied updates/s (median, lowest) | Mpps during churn | "
+         "baseline Mpps | churn / baseline (min–max) | per CPU-s: churn / baseline | "
+         "forwarding thread CPU share | other processes on its CPU | drops during churn |",
+         "|---|---|---|---|---|---|---|---|---|"]
+    for r in ch.get("summary", []):
+        drops = ", ".join("%s %d" % kv for kv in r["drops"].items())
+        L.append("| %d | %s (%s) | %s | %s | **%s** (%s–%s) | **%s** | %s | %s | %s |" % (
+            r["target_per_s"], fmt(r["applied_per_s"], 0), fmt(r["applied_per_s_min"], 0),
+            fmt(r["mpps"]), fmt(r["baseline_mpps"]), fmt(r["ratio"]), fmt(r["ratio_min"]),
+            fmt(r["ratio_max"]), fmt(r["ratio_per_cpu_s"]),
+            "%.0f %%" % (100 * r["cpu_share"]) if r.get("cpu_share") else "–",
+            "%.0f %%" % (100 * r["fwd_cpu_others_share"])
+            if r.get("fwd_cpu_others_share") is not None else "–",
+            ("⚠ " + drops) if drops else "none (no_route 0)"))
+    failed = [r for r in ch["runs"] if not r.get("ok")]
+    L.append("")
+    L.append("The per-CPU-second ratio is the one to read on a shared machine: \"other "
+             "processes on its CPU\" is the forwarding CPU's busy time (/proc/stat) not spent "
+             "in the forwarding thread, i.e. other programs the scheduler put there while the "
+             "feed, the control thread and the harness kept the other CPU busy.")
+    L.append("")
+    L.append("%d repetition(s)%s; %d failed%s." % (
+        len(ch["runs"]), ", median shown" if len(ch["runs"]) > 1 else "", len(failed),
+        "".join(" (rep %d: %s)" % (r["rep"], r.get("error")) for r in failed)))
+    return L
+
+
+def window_drops_lines(res):
+    """peerfwd's drops during the measured windows (its /peerfwd/drops telemetry command,
+    read at both ends of each window); runs with drops are flagged."""
+    runs = [r for r in res["runs"] if r.get("program") == "peerfwd" and r.get("ok")]
+    unread = [r["key"] for r in runs if r.get("window_drops") is None]
+    bad = [r for r in runs if r.get("window_drops")]
+    L = ["", "**Drops during the window** (peerfwd telemetry `/peerfwd/drops`, both ends of "
+         "each window): "]
+    if not bad:
+        L[-1] += "none in %d run(s)%s." % (
+            len(runs) - len(unread), "; not readable in %s" % ", ".join(unread) if unread else "")
+        return L
+    L[-1] += "**%d run(s) dropped packets** — their Mpps do not measure clean forwarding:" % len(bad)
+    L.append("")
+    for r in bad:
+        L.append("* ⚠ %s rep %d: %s" % (r["key"], r["rep"], ", ".join(
+            "%s %d" % kv for kv in sorted(r["window_drops"].items()))))
+    return L
+
+
 def write_md(out, res, summ, charts):
     meta = res["meta"]
     mc = meta.get("machine", {})
@@ -160,6 +240,8 @@ def write_md(out, res, summ, charts):
               mc.get("nproc"), mc.get("kernel"), mc.get("dpdk"), mc.get("peerfwd_git", "?"),
               mc.get("peerfwd_sha256", "?"), mc.get("peerfwd_built", "?"),
               meta["load_start"][0], meta.get("load_end", [0])[0]))
+    L.append("")
+    L.append(march_line(meta))
     L.append("")
     L.append("Memory: **%s** (%s). %d repetition(s) per figure, median shown (min–max in "
              "brackets); %.1f s warm-up after the first forwarded packet, then a %.1f s "
@@ -300,6 +382,8 @@ def write_md(out, res, summ, charts):
                  len(res.get("failed_attempts", [])),
                  "".join(" (%s: %s)" % (f["key"], f.get("error")) for f in
                          res.get("failed_attempts", []))))
+    L.extend(window_drops_lines(res))
+    L.extend(churn_lines(out))
     if charts:
         L.append("")
         L.append("## Charts")

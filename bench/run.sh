@@ -3,12 +3,15 @@
 # peerfwd throughput benchmark, one command (Debian 12, as root):
 #
 #   bench/run.sh            full run (about 16 minutes on 2 cores)
-#   bench/run.sh --quick    CI smoke test (tiny tables, 1 repetition, 2 s per run, no callgrind),
+#   bench/run.sh --quick    CI smoke test (tiny tables, 1 repetition, 2 s per run, no callgrind,
+#                           a 12 s churn run),
 #                           results in bench/out/quick/
 #
-# Builds peerfwd (release, build-bench/) and DPDK's l3fwd example (bench/out/l3fwd/), generates
+# Builds peerfwd (release, build-bench/) and DPDK's l3fwd example (bench/out/l3fwd-CPU/), both
+# with the same -march (--cpu, default native), generates
 # route tables, configurations and pcaps, runs peerfwd, dpdk-testpmd (io) and l3fwd (lpm, fib)
-# one after the other on the same inputs, and writes bench/out/results.json,
+# one after the other on the same inputs, then peerfwd forwarding during route churn
+# (churn_bench.py), and writes bench/out/results.json, churn.json,
 # bench/out/RESULTS.md and bench/out/*.png. See bench/README.md.
 # Installs nothing: missing packages are listed with the apt-get command to add them.
 set -euo pipefail
@@ -16,10 +19,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 out=""
 quick=0
+cpu=native
+build=build-bench
+churn=1
+only=""
+churn_args=()
 args=()
 
 usage() {
-  sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'
   cat <<EOF
 Options (passed to bench/pfbench.py):
   --quick                 CI smoke profile
@@ -28,8 +36,14 @@ Options (passed to bench/pfbench.py):
                           measured window (default 1 + 2, quick 0.5 + 1.5)
   --mem auto|huge|nohuge  2 MB hugepages if possible (default auto), or --no-huge
   --no-callgrind          skip the instructions/packet runs
+  --no-churn              skip the forwarding-during-route-churn runs (bench/churn_bench.py)
   --lpm-max-routes N      largest IPv4 table l3fwd --lookup=lpm is run on (default 200000)
+  --flows N               destinations (frames) per pcap (default 4104, quick 1032); above 8192
+                          every program's mbuf pool grows to hold the pcap (peerfwd: "mbufs")
   --only STRING           only the jobs whose key contains STRING (development)
+  --cpu MARCH             -march for both peerfwd (meson -Dcpu) and l3fwd (default native:
+                          the benchmark runs where it is built); recorded in the results
+  --build DIR             peerfwd build directory (default build-bench)
   --out DIR               output directory (default bench/out, with --quick bench/out/quick,
                           so a smoke test never overwrites a full run's results)
 EOF
@@ -39,11 +53,19 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --out) out=$2; shift 2 ;;
-    --quick) quick=1; args+=("$1"); shift ;;
+    --cpu) cpu=$2; shift 2 ;;
+    --build) build=$2; shift 2 ;;
+    --quick) quick=1; args+=("$1"); churn_args+=("$1"); shift ;;
+    --no-churn) churn=0; shift ;;
     --no-callgrind) args+=("$1"); shift ;;
-    --reps|--warmup|--window|--mem|--lpm-max-routes|--only|--callgrind-seconds|--callgrind-packets)
+    --reps|--warmup|--window|--mem|--lpm-max-routes|--only|--callgrind-seconds|--callgrind-packets|--flows)
       [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
-      args+=("$1" "$2"); shift 2 ;;
+      args+=("$1" "$2")
+      case "$1" in
+        --reps|--mem) churn_args+=("$1" "$2") ;;
+        --only) only=$2 ;;
+      esac
+      shift 2 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -74,34 +96,62 @@ if [ -z "$out" ]; then
   if [ "$quick" = 1 ]; then out=$here/out/quick; else out=$here/out; fi
 fi
 mkdir -p "$out" "$here/out"
+out=$(cd "$out" && pwd)
 
-# ---- peerfwd, release build in its own directory
+# ---- peerfwd, release build in its own directory, for -march=$cpu
 cd "$repo"
-if [ ! -f build-bench/build.ninja ]; then
-  meson setup build-bench -Dtests=false --buildtype=release >"$here/out/build-peerfwd.log" 2>&1 ||
-    { tail -20 "$here/out/build-peerfwd.log"; exit 1; }
+blog=$out/build-peerfwd.log
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" -Dtests=false --buildtype=release -Dcpu="$cpu" >"$blog" 2>&1 ||
+    { tail -20 "$blog"; exit 1; }
+elif [ "$(meson introspect --buildoptions "$build" | /usr/bin/python3 -c \
+      'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="cpu"][0])' \
+      2>/dev/null)" != "$cpu" ]; then
+  meson setup --reconfigure "$build" -Dcpu="$cpu" >"$blog" 2>&1 || { tail -20 "$blog"; exit 1; }
+else
+  : >"$blog"
 fi
-ninja -C build-bench >>"$here/out/build-peerfwd.log" 2>&1 || { tail -20 "$here/out/build-peerfwd.log"; exit 1; }
-peerfwd=$repo/build-bench/control/peerfwd
+ninja -C "$build" >>"$blog" 2>&1 || { tail -20 "$blog"; exit 1; }
+peerfwd=$repo/$build/control/peerfwd
+[ "${build#/}" != "$build" ] && peerfwd=$build/control/peerfwd
+# the -march that really ends up last on peerfwd's compile lines
+pf_march=$(/usr/bin/python3 - "$build/compile_commands.json" <<'PY'
+import json, re, sys
+cmds = [e["command"] for e in json.load(open(sys.argv[1])) if "/control/" in e["file"]]
+m = {re.findall(r"-march=\S+", c)[-1] for c in cmds}
+print(" ".join(sorted(m)))
+PY
+)
+[ "$pf_march" = "-march=$cpu" ] || { echo "run.sh: peerfwd built with '$pf_march', not -march=$cpu" >&2; exit 1; }
 
-# ---- DPDK l3fwd example from dpdk-doc, patched (bench/l3fwd_patch.py), built with make
-l3dir=$here/out/l3fwd
-l3stamp=$( (cat "$here/l3fwd_patch.py"; pkg-config --modversion libdpdk;
+# ---- DPDK l3fwd example from dpdk-doc, patched (bench/l3fwd_patch.py), built with make and
+# the same -march as peerfwd (appended: the last -march on the line wins over DPDK's)
+l3dir=$here/out/l3fwd-$cpu
+l3stamp=$( (cat "$here/l3fwd_patch.py"; pkg-config --modversion libdpdk; echo "$cpu";
             cat /usr/share/dpdk/examples/l3fwd/*.[ch]) | sha256sum | cut -c1-16)
 if [ ! -x "$l3dir/l3fwd/build/l3fwd" ] || [ "$(cat "$l3dir/stamp" 2>/dev/null)" != "$l3stamp" ]; then
   rm -rf "$l3dir"
   mkdir -p "$l3dir"
   cp -r /usr/share/dpdk/examples/l3fwd /usr/share/dpdk/examples/common "$l3dir/"
   /usr/bin/python3 "$here/l3fwd_patch.py" "$l3dir/l3fwd"
+  echo "CFLAGS += -march=$cpu" >>"$l3dir/l3fwd/Makefile"
   make -C "$l3dir/l3fwd" -j"$(nproc)" >"$l3dir/build.log" 2>&1 || { tail -20 "$l3dir/build.log"; exit 1; }
   echo "$l3stamp" >"$l3dir/stamp"
 fi
+l3_march=$(grep -o -- '-march=[^ ]*' "$l3dir/build.log" | tail -1)
+[ "$l3_march" = "-march=$cpu" ] || { echo "run.sh: l3fwd built with '$l3_march', not -march=$cpu" >&2; exit 1; }
 
 # ---- measure, then report (the report is written even when some run failed)
 rc=0
 rm -f "$out/results.json" "$out/RESULTS.md" "$out"/*.png   # never report a previous run
 /usr/bin/python3 "$here/pfbench.py" --out "$out" --peerfwd "$peerfwd" \
-  --testpmd "$(command -v dpdk-testpmd)" --l3fwd "$l3dir/l3fwd/build/l3fwd" "${args[@]}" || rc=$?
+  --testpmd "$(command -v dpdk-testpmd)" --l3fwd "$l3dir/l3fwd/build/l3fwd" --march "$cpu" "${args[@]}" || rc=$?
+# forwarding during route churn (its own peerfwd runs; skipped by --no-churn, or by an
+# --only filter that does not name it)
+rm -f "$out/churn.json"
+if [ "$churn" = 1 ] && { [ -z "$only" ] || [[ "churn" == *"$only"* ]] || [[ "$only" == *churn* ]]; }; then
+  /usr/bin/python3 "$here/churn_bench.py" --out "$out" --peerfwd "$peerfwd" "${churn_args[@]}" || rc=1
+fi
 if [ -f "$out/results.json" ]; then
   /usr/bin/python3 "$here/report.py" "$out" || rc=1
 fi

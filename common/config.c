@@ -2328,8 +2328,8 @@ static int load_neighbors(struct ld *ld, const json_t *arr, const char *path)
  * ------------------------------------------------------------------------------------- */
 
 static const char *const top_fields[] = {
-	"ports", "customers", "neighbors", "icmp_rate_pps", "burst", "core_table_id", "feeds",
-	"management", NULL,
+	"ports", "customers", "neighbors", "icmp_rate_pps", "burst", "mbufs", "rx_descriptors",
+	"tx_descriptors", "core_table_id", "feeds", "management", NULL,
 };
 static const char *const feeds_fields[] = { "exabgp", "fpm", NULL };
 static const char *const exabgp_fields[] = { "socket", NULL };
@@ -2446,6 +2446,23 @@ static int load_top(struct ld *ld, const json_t *root)
 		return r;
 	if (r > 0)
 		cfg->burst = (uint32_t)x;
+	/* 0 = computed at start from ports, queues and descriptors (control/main.c) */
+	r = get_int(ld, root, "", "mbufs", false, PF_MBUFS_MIN, PF_MBUFS_MAX, &x);
+	if (r < 0)
+		return r;
+	cfg->mbufs = r > 0 ? (uint32_t)x : 0;
+	cfg->rx_desc = PF_DESC_DEFAULT;
+	r = get_int(ld, root, "", "rx_descriptors", false, PF_DESC_MIN, PF_DESC_MAX, &x);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		cfg->rx_desc = (uint16_t)x;
+	cfg->tx_desc = PF_DESC_DEFAULT;
+	r = get_int(ld, root, "", "tx_descriptors", false, PF_DESC_MIN, PF_DESC_MAX, &x);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		cfg->tx_desc = (uint16_t)x;
 	cfg->core_table_id = 254;
 	r = get_int(ld, root, "", "core_table_id", false, 1, 4294967295LL, &x);
 	if (r < 0)

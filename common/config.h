@@ -129,7 +129,16 @@ struct pf_config {
 	char fpm_listen[80];         /* "" = FPM feed off; else "ADDR:PORT" (default port 2620) */
 	char mgmt_socket[108];       /* "" = no management socket (see --socket) */
 	uint32_t burst;              /* RX/TX burst, default 32 */
+	uint32_t mbufs;              /* packet buffers in the pool; 0 = computed at start */
+	uint16_t rx_desc, tx_desc;   /* descriptors per RX / TX queue, default 1024 each */
 };
+
+/* Limits of the top-level "mbufs", "rx_descriptors" and "tx_descriptors". */
+#define PF_MBUFS_MIN 1024
+#define PF_MBUFS_MAX (1u << 24)
+#define PF_DESC_MIN 32
+#define PF_DESC_MAX 16384
+#define PF_DESC_DEFAULT 1024
 
 /*
  * Parse and validate. On error returns a negative errno, fills err (at most errlen bytes)

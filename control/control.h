@@ -54,6 +54,15 @@ struct pf_stats_src {
 	const struct pf_applier *applier;  /* NULL before it exists */
 };
 void pf_stats_print(FILE *f, const struct pf_stats_src *s);
+/* Write the JSON counters to path atomically (path.tmp, then rename). */
 int pf_stats_write_json(const char *path, const struct pf_stats_src *s);
+
+/* DPDK telemetry commands /peerfwd/{stats,drops,context,customer,applier}
+ * (control/telemetry.c). attach: register (once) and serve s, which must stay valid until
+ * detach; publish: the control thread copies the applier's counters for the telemetry
+ * threads (call it from the control thread only, often). */
+int pf_telemetry_attach(const struct pf_stats_src *s);
+void pf_telemetry_detach(void);
+void pf_telemetry_publish(const struct pf_applier *a);
 
 #endif

@@ -4,6 +4,7 @@
  * lcore; the main lcore stays the control thread (the only table writer) until the end.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
@@ -32,10 +33,9 @@
 #include "control/feed_fpm.h"
 #include "control/mgmt.h"
 
-#define PF_NB_MBUF 16383
+#define PF_NB_MBUF_FLOOR 16383 /* smallest computed pool (the size before it was computed) */
+#define PF_MBUF_CACHE 256
 #define PF_ROUTE_RING 16384 /* route messages in flight from the feeds (bounded) */
-#define PF_RX_DESC 1024
-#define PF_TX_DESC 1024
 
 struct opts {
 	const char *config;
@@ -45,6 +45,7 @@ struct opts {
 	unsigned idle_exit_ms;
 	unsigned duration_s;
 	unsigned stats_interval_s;
+	unsigned stats_json_interval_s;
 	const char *socket;
 };
 
@@ -100,11 +101,18 @@ usage(FILE *f, const char *prog)
 		"                            received anything for MS milliseconds\n"
 		"      --duration S          exit after S seconds\n"
 		"      --stats-json FILE     write the final counters as JSON to FILE\n"
+		"      --stats-json-interval S\n"
+		"                            also write FILE every S seconds while running (each\n"
+		"                            time atomically: FILE.tmp, then renamed)\n"
 		"      --stats-interval S    print the counters every S seconds (default: only at exit)\n"
 		"      --socket PATH         management socket for peerctl (overrides the config's\n"
 		"                            management.socket)\n"
 		"  -q, --quiet               do not print the counters at exit\n"
 		"  -h, --help                this text\n"
+		"\n"
+		"While running, the counters are also served through DPDK telemetry (the EAL's\n"
+		"dpdk_telemetry.v2 socket): /peerfwd/stats (as --stats-json), /peerfwd/drops,\n"
+		"/peerfwd/context,ID, /peerfwd/customer,ID, /peerfwd/applier (docs/management.md).\n"
 		"\n"
 		"Exit status: 0 normal end, 1 runtime error (EAL, ports, memory), 2 bad usage or\n"
 		"configuration.\n",
@@ -135,6 +143,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"duration", required_argument, NULL, 'd'},
 		{"stats-json", required_argument, NULL, 'j'},
 		{"stats-interval", required_argument, NULL, 's'},
+		{"stats-json-interval", required_argument, NULL, 'J'},
 		{"socket", required_argument, NULL, 'S'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -168,6 +177,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			break;
+		case 'J':
+			if (parse_uint(optarg, 86400, &o->stats_json_interval_s) < 0 ||
+			    o->stats_json_interval_s == 0) {
+				fprintf(stderr, "peerfwd: --stats-json-interval: '%s' is not 1..86400\n",
+					optarg);
+				return -1;
+			}
+			break;
 		case 'h': usage(stdout, argv[0]); exit(0);
 		default: return -1;
 		}
@@ -180,16 +197,48 @@ parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "peerfwd: --config FILE is required (see --help)\n");
 		return -1;
 	}
+	if (o->stats_json_interval_s && o->stats_json == NULL) {
+		fprintf(stderr, "peerfwd: --stats-json-interval needs --stats-json FILE\n");
+		return -1;
+	}
 	return 0;
+}
+
+/*
+ * Packet buffers the pool needs when the configuration does not say ("mbufs"), as DPDK's
+ * l3fwd sizes its pool: every RX and TX ring full (descriptor counts as the device will
+ * round them, rte_eth_dev_adjust_nb_rx_tx_desc), a burst per worker and port in flight
+ * (TX buffers), and every lcore's mempool cache (the default never goes below the
+ * historic 16383). Ports that cannot be found are skipped here (the table build reports them).
+ */
+static uint64_t
+pool_need(const struct pf_config *cfg, unsigned n_workers)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_ports; i++) {
+		struct rte_eth_dev_info info;
+		uint16_t pid, rxd = cfg->rx_desc, txd = cfg->tx_desc;
+
+		if (rte_eth_dev_get_port_by_name(cfg->ports[i].name, &pid) != 0 ||
+		    rte_eth_dev_info_get(pid, &info) != 0)
+			continue;
+		rte_eth_dev_adjust_nb_rx_tx_desc(pid, &rxd, &txd);
+		n += (uint64_t)RTE_MIN(n_workers, info.max_rx_queues) * rxd; /* RX rings */
+		n += (uint64_t)n_workers * txd;                              /* TX rings */
+		n += (uint64_t)n_workers * cfg->burst;                       /* TX buffers */
+	}
+	n += (uint64_t)(n_workers + 1) * PF_MBUF_CACHE; /* + the control lcore's cache */
+	return n;
 }
 
 static int
 port_setup(uint16_t pid, unsigned n_workers, struct rte_mempool *pool,
-	   const struct pf_port_conf *pc, uint16_t *nb_rxq)
+	   const struct pf_port_conf *pc, const struct pf_config *cfg, uint16_t *nb_rxq)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
-	uint16_t nrx, ntx, rxd = PF_RX_DESC, txd = PF_TX_DESC;
+	uint16_t nrx, ntx, rxd = cfg->rx_desc, txd = cfg->tx_desc;
 	int r;
 
 	memset(&conf, 0, sizeof(conf));
@@ -243,7 +292,7 @@ main(int argc, char **argv)
 	struct pf_config *cfg = NULL;
 	char err[1024];
 	int sep = -1, r, rc = 0;
-	unsigned n_workers, wi = 0;
+	unsigned n_workers, wi = 0, pool_size = 0;
 	struct rte_mempool *pool;
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_ring *learn, *routes = NULL;
@@ -267,7 +316,7 @@ main(int argc, char **argv)
 	bool port_started[PF_MAX_PORTS] = {0};
 	struct pf_stats_src ss;
 	unsigned lcore;
-	uint64_t start, hz, next_stats;
+	uint64_t start, hz, next_stats, next_json;
 
 	/* DPDK convention: EAL options, then "--", then ours. Without "--" all are ours. */
 	for (int i = 1; i < argc; i++)
@@ -321,15 +370,26 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out_eal;
 	}
-	pool = rte_pktmbuf_pool_create("pf_mbuf", PF_NB_MBUF, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       rte_socket_id());
+	{
+		uint64_t need = pool_need(cfg, n_workers);
+
+		if (cfg->mbufs == 0)
+			pool_size = (unsigned)RTE_MIN(RTE_MAX(need, (uint64_t)PF_NB_MBUF_FLOOR),
+						      (uint64_t)PF_MBUFS_MAX);
+		else if ((pool_size = cfg->mbufs) < need)
+			fprintf(stderr, "peerfwd: warning: \"mbufs\": %u is less than the %" PRIu64
+				" that full RX/TX rings, bursts and caches can hold\n", pool_size, need);
+	}
+	pool = rte_pktmbuf_pool_create("pf_mbuf", pool_size, PF_MBUF_CACHE, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	qsbr = rte_zmalloc("pf_qsbr", rte_rcu_qsbr_get_memsize(n_workers), RTE_CACHE_LINE_SIZE);
 	learn = rte_ring_create_elem("pf_learn", sizeof(struct pf_learn_msg), 4096, rte_socket_id(),
 				     RING_F_SC_DEQ);
 	workers = calloc(n_workers, sizeof(*workers));
 	if (pool == NULL || qsbr == NULL || learn == NULL || workers == NULL ||
 	    rte_rcu_qsbr_init(qsbr, n_workers) != 0) {
-		fprintf(stderr, "peerfwd: out of memory at start-up (mbufs, QSBR, ring)\n");
+		fprintf(stderr, "peerfwd: out of memory at start-up (%u mbufs, QSBR, ring)\n",
+			pool_size);
 		rc = 1;
 		goto out_eal;
 	}
@@ -353,7 +413,7 @@ main(int argc, char **argv)
 		uint16_t pid;
 
 		rte_eth_dev_get_port_by_name(cfg->ports[i].name, &pid);
-		r = port_setup(pid, n_workers, pool, &cfg->ports[i], &nb_rxq[pid]);
+		r = port_setup(pid, n_workers, pool, &cfg->ports[i], cfg, &nb_rxq[pid]);
 		if (r < 0) {
 			fprintf(stderr, "peerfwd: port '%s': %s\n", cfg->ports[i].name, strerror(-r));
 			rc = 1;
@@ -404,8 +464,9 @@ main(int argc, char **argv)
 	hz = rte_get_tsc_hz();
 	start = rte_rdtsc();
 	next_stats = start + o.stats_interval_s * hz;
+	next_json = start + o.stats_json_interval_s * hz;
 	ss = (struct pf_stats_src){.t = &t, .cfg = cfg, .workers = workers, .n_workers = n_workers,
-				   .pool = pool, .pool_size = PF_NB_MBUF, .applier = applier};
+				   .pool = pool, .pool_size = pool_size, .applier = applier};
 
 	/* route feeds: producer threads in front of the ring the loop below drains */
 	ctxmap = pf_ctxmap_create(cfg);
@@ -441,6 +502,9 @@ main(int argc, char **argv)
 		feed_thread_cpus(fpm_th);
 		feeds[n_feeds++] = &fpm;
 	}
+	pf_telemetry_publish(applier);
+	if (pf_telemetry_attach(&ss) < 0)
+		fprintf(stderr, "peerfwd: warning: cannot register the telemetry commands\n");
 	sock = o.socket ? o.socket : cfg->mgmt_socket[0] ? cfg->mgmt_socket : NULL;
 	if (sock) {
 		mc = (struct pf_mgmt_ctx){.cfg = cfg, .t = &t, .stats = &ss, .applier = applier,
@@ -463,6 +527,7 @@ main(int argc, char **argv)
 				__atomic_store_n(&t.neigh_mac[msgs[i].neigh], msgs[i].mac, __ATOMIC_RELEASE);
 		fib_reclaim(t.fib);
 		pf_mgmt_poll(mgmt);
+		pf_telemetry_publish(applier);
 		now = rte_rdtsc();
 		if (o.duration_s && now - start >= o.duration_s * hz)
 			break;
@@ -480,6 +545,11 @@ main(int argc, char **argv)
 			fflush(stdout);
 			next_stats = now + o.stats_interval_s * hz;
 		}
+		if (o.stats_json_interval_s && now >= next_json) {
+			if (pf_stats_write_json(o.stats_json, &ss) < 0)
+				fprintf(stderr, "peerfwd: cannot write %s\n", o.stats_json);
+			next_json = now + o.stats_json_interval_s * hz;
+		}
 		if (n == 0 && nr == 0)
 			usleep(1000);
 	}
@@ -487,6 +557,7 @@ main(int argc, char **argv)
 
 out_workers:
 	quit = true;
+	pf_telemetry_detach(); /* before the workers (their counters) are freed */
 	if (exabgp_on)
 		pf_exabgp_stop(&exabgp, exabgp_th);
 	if (fpm_on)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Counters are per worker (no sharing on the packet path); readers sum them here. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -179,12 +180,20 @@ int
 pf_stats_write_json(const char *path, const struct pf_stats_src *s)
 {
 	json_t *root = pf_stats_json(s);
+	char tmp[4096];
 	int r = 0;
 
 	if (root == NULL)
 		return -ENOMEM;
-	if (json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
+	/* readers (periodic --stats-json-interval) never see a half-written file */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		r = -ENAMETOOLONG;
+	else if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
 		r = -EIO;
+	else if (rename(tmp, path) != 0)
+		r = -errno;
+	if (r < 0 && r != -ENAMETOOLONG)
+		remove(tmp);
 	json_decref(root);
 	return r;
 }

@@ -93,6 +93,9 @@ static void test_example_top(void)
 {
 	CU_ASSERT_EQUAL(ex->icmp_rate_pps, 100);
 	CU_ASSERT_EQUAL(ex->burst, 32); /* default */
+	CU_ASSERT_EQUAL(ex->mbufs, 0);     /* computed at start */
+	CU_ASSERT_EQUAL(ex->rx_desc, 1024);
+	CU_ASSERT_EQUAL(ex->tx_desc, 1024);
 	CU_ASSERT_STRING_EQUAL(ex->path, EXAMPLE);
 	CU_ASSERT_EQUAL(ex->n_ports, 2);
 	CU_ASSERT_EQUAL(ex->n_customers, 2);
