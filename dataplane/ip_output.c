@@ -11,6 +11,7 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include "dataplane/esp.h"
 #include "dataplane/pkt.h"
 #include "dataplane/worker.h"
 
@@ -241,5 +242,9 @@ pf_ip_output(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta *md,
 	}
 	if (!md->billed)
 		bill(w, md, nh, len);
+	if (unlikely(nh->esp)) {
+		pf_esp_output(w, m, nh); /* batched, encrypted at flush (esp.c) */
+		return;
+	}
 	pf_tx(w, nh->port, m);
 }
