@@ -512,6 +512,12 @@ teardown(void)
 	CHECK_EQ(rte_mempool_avail_count(pool), POOL_SIZE);
 }
 
+static const char *
+nn(const char *s)
+{
+	return s != NULL ? s : "(null)";
+}
+
 static struct pf_sa *
 sa(uint32_t spi, bool o)
 {
@@ -896,7 +902,7 @@ test_rekey(void)
 	{
 		char *s = json_dumps(l, 0);
 
-		CHECK(strstr(s, "\"inactive\"") != NULL, "the old outbound SA is inactive: %s", s);
+		CHECK(strstr(s, "\"inactive\"") != NULL, "the old outbound SA is inactive: %s", nn(s));
 		CHECK(strstr(s, "0102030405") == NULL && strstr(s, "a1a2a3a4") == NULL, "no key");
 		free(s);
 	}
@@ -924,8 +930,8 @@ test_mgmt_commands(void)
 	snprintf(line, sizeof(line), "{\"cmd\": \"sa-list\", \"customer\": \"contoso\"}");
 	rep = pf_mgmt_handle_line(&mc, line, strlen(line));
 	s = json_dumps(rep, 0);
-	CHECK(json_is_true(json_object_get(rep, "ok")), "sa-list: %s", s);
-	CHECK(strstr(s, "a1a2a3a4") == NULL && strstr(s, "0102030405") == NULL, "no key: %s", s);
+	CHECK(json_is_true(json_object_get(rep, "ok")), "sa-list: %s", nn(s));
+	CHECK(strstr(s, "a1a2a3a4") == NULL && strstr(s, "0102030405") == NULL, "no key: %s", nn(s));
 	free(s);
 	json_decref(rep);
 	/* a key file others may read is refused, naming the mode, not the key */
@@ -936,14 +942,14 @@ test_mgmt_commands(void)
 		 "\"key_file\": \"%s\"}}", path);
 	rep = pf_mgmt_handle_line(&mc, line, strlen(line));
 	s = json_dumps(rep, 0);
-	CHECK(strstr(s, "must not be readable by group or others (mode 0644)") != NULL, "%s", s);
+	CHECK(strstr(s, "must not be readable by group or others (mode 0644)") != NULL, "%s", nn(s));
 	CHECK(strstr(s, "2021222324") == NULL, "no key in the error");
 	free(s);
 	json_decref(rep);
 	chmod(path, 0600);
 	rep = pf_mgmt_handle_line(&mc, line, strlen(line));
 	s = json_dumps(rep, 0);
-	CHECK(json_is_true(json_object_get(rep, "ok")), "sa-add: %s", s);
+	CHECK(json_is_true(json_object_get(rep, "ok")), "sa-add: %s", nn(s));
 	free(s);
 	json_decref(rep);
 	snprintf(line, sizeof(line), "{\"cmd\": \"sa-del\", \"customer\": \"contoso\", \"spi\": 12345}");
