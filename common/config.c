@@ -1246,7 +1246,7 @@ static int load_port(struct ld *ld, const json_t *j, const char *path, size_t id
 
 static const char *const customer_fields[] = {
 	"id", "name", "asn", "bandwidth_mbps", "premium", "gre", "vnets", "on_premises",
-	"contexts", NULL,
+	"contexts", "ipsec", NULL,
 };
 static const char *const gre_fields[] = { "key", "source", "destination", NULL };
 static const char *const context_fields[] = {
@@ -1778,6 +1778,121 @@ static int load_prefix_list(struct ld *ld, const json_t *j, const char *path,
 	return 0;
 }
 
+/* A customer's "ipsec" object (docs/config.md, docs/ipsec.md): tunnel endpoints and SAs.
+ * The SA fields are parsed by pf_sa_parse() (common/ipsec_conf.c), shared with sa-add. */
+static const char *const ipsec_fields[] = { "source", "destination", "sas", NULL };
+static const char *const sa_fields_cfg[] = {
+	"spi", "direction", "algorithm", "key_file", "esn", "replay_window", "lifetime_bytes",
+	"lifetime_packets", NULL,
+};
+
+static int load_ipsec(struct ld *ld, const json_t *j, const char *path, size_t idx)
+{
+	struct pf_config *cfg = ld->cfg;
+	struct pf_customer_conf *cu = &cfg->customers[idx];
+	struct pf_ipsec_conf *ip = &cu->ipsec;
+	char p[PLEN], sp[PLEN], spip[PLEN], a[64], dir[4096], msg[600];
+	json_t *arr = NULL;
+	size_t n_out = 0;
+	int r;
+
+	if (check_fields(ld, j, path, ipsec_fields) < 0)
+		return -EINVAL;
+	r = get_addr(ld, j, path, "source", false, 4, &ip->src);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		ip->src = cu->gre_src;
+	} else {
+		bool found = false;
+
+		pjoin(p, path, "source");
+		for (size_t i = 0; i < cfg->n_ports; i++) {
+			struct pf_addr ours;
+
+			if (cfg->ports[i].role != PF_ROLE_CORE)
+				continue;
+			pf_prefix_host(&cfg->ports[i].addr4, &ours);
+			found |= pf_addr_equal(&ours, &ip->src);
+		}
+		if (!found)
+			return fail(ld, p, "%s is not the address of a core port",
+				    pf_addr_fmt(&ip->src, a, sizeof(a)));
+	}
+	r = get_addr(ld, j, path, "destination", false, 4, &ip->dst);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		ip->dst = cu->gre_dst;
+	} else {
+		const char *why = addr_not_unicast(&ip->dst);
+
+		pjoin(p, path, "destination");
+		if (why != NULL)
+			return fail(ld, p, "%s is not a unicast address: %s",
+				    pf_addr_fmt(&ip->dst, a, sizeof(a)), why);
+		for (size_t i = 0; i < cfg->n_ports; i++) {
+			struct pf_addr ours;
+
+			if (cfg->ports[i].role != PF_ROLE_CORE)
+				continue;
+			pf_prefix_host(&cfg->ports[i].addr4, &ours);
+			if (pf_addr_equal(&ours, &ip->dst))
+				return fail(ld, p, "%s is our own address (port '%s')",
+					    pf_addr_fmt(&ip->dst, a, sizeof(a)), cfg->ports[i].name);
+		}
+	}
+	if (member(ld, j, path, "sas", true, W_ARR, &arr, p) < 0)
+		return -EINVAL;
+	ip->n_sas = json_array_size(arr);
+	if (ip->n_sas > 0) {
+		ip->sas = calloc(ip->n_sas, sizeof(*ip->sas));
+		if (ip->sas == NULL)
+			return -ENOMEM;
+	}
+	pf_dirname(ld->file, dir, sizeof(dir));
+	for (size_t i = 0; i < ip->n_sas; i++) {
+		struct pf_sa_conf *sa = &ip->sas[i];
+		const json_t *e = json_array_get(arr, i);
+		const char *field = "";
+		bool is_key = false;
+
+		pindex(sp, p, i);
+		if (check_type(ld, e, sp, W_OBJ) < 0 || check_fields(ld, e, sp, sa_fields_cfg) < 0)
+			return -EINVAL;
+		if (pf_sa_parse(e, dir, sa, &field, &is_key, msg, sizeof(msg)) < 0) {
+			char fp[PLEN];
+
+			if (field[0] == '\0')
+				snprintf(fp, sizeof(fp), "%s", sp);
+			else
+				pjoin(fp, sp, field);
+			return is_key ? fail_key(ld, fp, "%s", msg) : fail(ld, fp, "%s", msg);
+		}
+		lookup_pos(ld, sp, false, &sa->line, &sa->col);
+		pjoin(spip, sp, "spi");
+		if (sa->out && ++n_out > 1)
+			return fail(ld, sp, "a second outbound SA: a customer has at most one \"out\" "
+				    "SA in the configuration (rekey with peerctl sa add)");
+		/* SPIs are unique per direction across the whole configuration */
+		for (size_t c = 0; c <= idx; c++) {
+			const struct pf_customer_conf *oc = &cfg->customers[c];
+			size_t lim = c == idx ? i : (oc->has_ipsec ? oc->ipsec.n_sas : 0);
+
+			for (size_t k = 0; k < lim; k++) {
+				const struct pf_sa_conf *o = &oc->ipsec.sas[k];
+
+				if (o->out == sa->out && o->spi == sa->spi)
+					return fail(ld, spip, "duplicate %s SPI %u (already "
+						    "customers[%zu] '%s' ipsec.sas[%zu])",
+						    sa->out ? "outbound" : "inbound", sa->spi, c,
+						    oc->name, k);
+			}
+		}
+	}
+	return 0;
+}
+
 static int load_customer(struct ld *ld, const json_t *j, const char *path, size_t idx)
 {
 	struct pf_config *cfg = ld->cfg;
@@ -1881,6 +1996,18 @@ static int load_customer(struct ld *ld, const json_t *j, const char *path, size_
 					    "subnet %s", pf_addr_fmt(&cu->gre_dst, a, sizeof(a)),
 					    pf_prefix_fmt(&net, b, sizeof(b)));
 		}
+	}
+
+	r = member(ld, j, path, "ipsec", false, W_OBJ, &g, gp);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		if (!cu->has_gre)
+			return fail(ld, gp, "IPsec protects the customer's GRE tunnel: 'ipsec' needs "
+				    "'gre'");
+		cu->has_ipsec = true;
+		if ((r = load_ipsec(ld, g, gp, idx)) < 0)
+			return r;
 	}
 
 	/* vnets and on-premises */
@@ -2543,6 +2670,9 @@ void pf_config_free(struct pf_config *cfg)
 		free(cu->contexts);
 		free(cu->vnets);
 		free(cu->on_prem);
+		if (cu->ipsec.sas != NULL)
+			explicit_bzero(cu->ipsec.sas, cu->ipsec.n_sas * sizeof(*cu->ipsec.sas));
+		free(cu->ipsec.sas);
 	}
 	free(cfg->customers);
 	free(cfg->ports);

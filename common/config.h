@@ -91,6 +91,32 @@ struct pf_context_conf {
 	unsigned line, col;
 };
 
+/* IPsec (ESP tunnel mode, RFC 4303) of a customer's GRE tunnel; docs/ipsec.md. */
+enum pf_esp_alg { PF_ESP_AES_GCM_128, PF_ESP_AES_GCM_256 };
+#define PF_SA_KEY_MAX 36             /* AES-256 key + 4-byte salt (RFC 4106 8.1) */
+#define PF_SA_WINDOW_DEFAULT 1024
+#define PF_SA_WINDOW_MAX 4096
+
+struct pf_sa_conf {
+	uint32_t spi;
+	bool out;                    /* direction "out" (toward the cloud) or "in" */
+	enum pf_esp_alg alg;
+	bool esn;                    /* 64-bit extended sequence numbers (RFC 4303 2.2.1) */
+	uint32_t replay_window;      /* inbound only: anti-replay window in packets */
+	uint64_t lifetime_bytes;     /* 0 = unlimited */
+	uint64_t lifetime_packets;   /* 0 = unlimited */
+	char key_file[4096];         /* as resolved (relative to the config file's directory) */
+	uint8_t key[PF_SA_KEY_MAX];  /* key || salt; wiped by pf_config_free() */
+	uint8_t key_len;
+	unsigned line, col;
+};
+
+struct pf_ipsec_conf {
+	struct pf_addr src, dst;     /* outer tunnel endpoints (IPv4) */
+	struct pf_sa_conf *sas;
+	size_t n_sas;
+};
+
 struct pf_customer_conf {
 	uint32_t id;
 	char name[PF_NAME_MAX];
@@ -100,6 +126,8 @@ struct pf_customer_conf {
 	bool has_gre;
 	uint32_t gre_key;            /* RFC 2890 key = customer/VNet id */
 	struct pf_addr gre_src, gre_dst; /* IPv4; src must be a core port address */
+	bool has_ipsec;
+	struct pf_ipsec_conf ipsec;  /* has_ipsec: GRE packets travel inside ESP */
 	struct pf_prefix *vnets;     /* routed over GRE in the private context; RFC 1918 only */
 	size_t n_vnets;
 	struct pf_prefix *on_prem;   /* customer's prefixes, routed to the customer router */
@@ -179,5 +207,24 @@ const char *pf_prefix_fmt(const struct pf_prefix *p, char *buf, size_t len);
 const char *pf_addr_fmt(const struct pf_addr *a, char *buf, size_t len);
 /* The port called name, or NULL. */
 const struct pf_port_conf *pf_config_port(const struct pf_config *cfg, const char *name);
+
+/*
+ * IPsec helpers (common/ipsec_conf.c), shared by the configuration loader and the
+ * management socket (sa-add). Messages never contain key bytes.
+ */
+const char *pf_esp_alg_name(enum pf_esp_alg a);
+/* Key length (key || salt) an algorithm needs. */
+unsigned pf_esp_alg_keylen(enum pf_esp_alg a);
+/* Read the hex key file at path (mode & 077 must be 0) into sa->key / sa->key_len.
+ * 0, or -EINVAL with the reason in msg. */
+int pf_sa_key_load(const char *path, struct pf_sa_conf *sa, char *msg, size_t msglen);
+/* Fill sa from a JSON SA object (docs/config.md "ipsec"); key_file is resolved against
+ * basedir when relative (basedir NULL: as given). 0, or -EINVAL with *field set to the
+ * offending member ("spi", ..., or "" for the object itself), *field_is_key set when the
+ * position is the key (unknown field) rather than the value, and the reason in msg. */
+int pf_sa_parse(const void *json_obj, const char *basedir, struct pf_sa_conf *sa,
+		const char **field, bool *field_is_key, char *msg, size_t msglen);
+/* The directory of a file path ("." when it has none) into out. */
+void pf_dirname(const char *path, char *out, size_t len);
 
 #endif

@@ -45,7 +45,23 @@
 	X(no_mbuf, "mbuf pool empty while building a packet")                              \
 	X(tx_full, "TX queue refused the packet")                                          \
 	X(punt_full, "control ring full")                                                  \
-	X(wrong_dir, "traffic arrived on a port whose role does not accept it")
+	X(wrong_dir, "traffic arrived on a port whose role does not accept it")              \
+	X(esp_unknown_spi, "ESP with an SPI of no inbound SA")                               \
+	X(esp_bad_icv, "ESP integrity check (ICV) failed")                                 \
+	X(esp_replay, "ESP sequence number already seen (inside the replay window)")       \
+	X(esp_too_old, "ESP sequence number left of the replay window")                    \
+	X(esp_truncated, "ESP packet shorter than its headers, IV and ICV")                \
+	X(esp_bad_padding, "ESP padding bytes not 1, 2, 3, ... (RFC 4303 2.4)")           \
+	X(esp_bad_next_header, "ESP next header is not IPv4 carrying GRE")                \
+	X(esp_dummy, "ESP dummy packet, next header 59 (RFC 4303 2.6)")                   \
+	X(esp_bad_tunnel, "ESP outer source/destination are not the SA's tunnel")         \
+	X(esp_sa_expired, "SA hard lifetime (bytes or packets) reached")                   \
+	X(esp_seq_exhausted, "outbound SA without ESN reached sequence number 2^32-1")     \
+	X(esp_no_sa, "customer with IPsec has no outbound SA")                             \
+	X(esp_wrong_customer, "GRE key of another customer than the ESP SA's")            \
+	X(gre_plain_on_ipsec, "unencrypted GRE with the key of a customer that has IPsec") \
+	X(crypto_fail, "crypto device error")                                              \
+	X(crypto_full, "crypto device queue full")
 
 enum pf_drop {
 #define X(n, d) PF_DROP_##n,
@@ -68,7 +84,9 @@ enum pf_drop {
 	X(fragmented, "packets fragmented")                                                \
 	X(fragments_out, "fragments sent")                                                 \
 	X(gre_encap, "packets GRE-encapsulated toward the cloud")                         \
-	X(gre_decap, "packets GRE-decapsulated from the cloud")
+	X(gre_decap, "packets GRE-decapsulated from the cloud")                           \
+	X(esp_encrypted, "GRE packets ESP-encrypted toward the cloud")                    \
+	X(esp_decrypted, "ESP packets decrypted and verified from the cloud")
 
 enum pf_event {
 #define X(n, d) PF_EV_##n,

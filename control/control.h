@@ -42,6 +42,7 @@ int pf_build_resolve(struct pf_build *b, uint16_t ctx, const struct pf_addr *a, 
 int pf_build_nh(struct pf_build *b, const struct pf_nexthop *want, uint32_t *out);
 
 struct pf_applier;
+struct pf_ipsec;
 
 /* Sum the workers' counters and print them: human table or JSON. */
 struct pf_stats_src {
@@ -52,6 +53,7 @@ struct pf_stats_src {
 	struct rte_mempool *pool;
 	unsigned pool_size;
 	const struct pf_applier *applier;  /* NULL before it exists */
+	const struct pf_ipsec *ipsec;      /* NULL: no IPsec (control/ipsec.h) */
 };
 void pf_stats_print(FILE *f, const struct pf_stats_src *s);
 /* Write the JSON counters to path atomically (path.tmp, then rename). */

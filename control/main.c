@@ -31,6 +31,8 @@
 #include "control/feed.h"
 #include "control/feed_exabgp.h"
 #include "control/feed_fpm.h"
+#include "control/ipsec.h"
+#include "dataplane/esp.h"
 #include "control/mgmt.h"
 
 #define PF_NB_MBUF_FLOOR 16383 /* smallest computed pool (the size before it was computed) */
@@ -47,6 +49,7 @@ struct opts {
 	unsigned stats_interval_s;
 	unsigned stats_json_interval_s;
 	const char *socket;
+	const char *crypto_dev;
 };
 
 static volatile bool quit;
@@ -107,6 +110,11 @@ usage(FILE *f, const char *prog)
 		"      --stats-interval S    print the counters every S seconds (default: only at exit)\n"
 		"      --socket PATH         management socket for peerctl (overrides the config's\n"
 		"                            management.socket)\n"
+		"      --crypto-dev NAME     crypto device for IPsec (e.g. crypto_aesni_gcm0,\n"
+		"                            crypto_aesni_mb0, crypto_openssl0): created unless it\n"
+		"                            exists; default: a cryptodev given with --vdev, else\n"
+		"                            the first of crypto_aesni_gcm0, crypto_aesni_mb0,\n"
+		"                            crypto_openssl0 that starts (docs/ipsec.md)\n"
 		"  -q, --quiet               do not print the counters at exit\n"
 		"  -h, --help                this text\n"
 		"\n"
@@ -145,6 +153,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{"stats-interval", required_argument, NULL, 's'},
 		{"stats-json-interval", required_argument, NULL, 'J'},
 		{"socket", required_argument, NULL, 'S'},
+		{"crypto-dev", required_argument, NULL, 'K'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -159,6 +168,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'j': o->stats_json = optarg; break;
 		case 'q': o->quiet = true; break;
 		case 'S': o->socket = optarg; break;
+		case 'K': o->crypto_dev = optarg; break;
 		case 'i':
 			if (parse_uint(optarg, 86400000, &o->idle_exit_ms) < 0 || o->idle_exit_ms == 0) {
 				fprintf(stderr, "peerfwd: --idle-exit: '%s' is not 1..86400000 ms\n", optarg);
@@ -308,6 +318,7 @@ main(int argc, char **argv)
 	bool exabgp_on = false;
 	struct pf_mgmt_ctx mc;
 	struct pf_mgmt *mgmt = NULL;
+	struct pf_ipsec *ipsec = NULL;
 	const char *sock;
 	struct pf_tables t;
 	struct pf_build b;
@@ -399,6 +410,13 @@ main(int argc, char **argv)
 		rc = 2;
 		goto out_tables;
 	}
+	/* IPsec: crypto device and SAs (only when a customer has "ipsec") */
+	r = pf_ipsec_create(&ipsec, cfg, &t, qsbr, n_workers, o.crypto_dev, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "peerfwd: ipsec: %s\n", err);
+		rc = 1;
+		goto out_tables;
+	}
 	/* feeds are producers on their own threads (HTS: safe if one is preempted), the
 	 * control thread is the only consumer */
 	routes = rte_ring_create_elem("pf_routes", sizeof(struct pf_route_msg), PF_ROUTE_RING,
@@ -450,6 +468,12 @@ main(int argc, char **argv)
 			rc = 1;
 			goto out_workers;
 		}
+		if (pf_ipsec_worker_init(ipsec, w) < 0) {
+			pf_worker_fini(w);
+			rte_free(w);
+			rc = 1;
+			goto out_workers;
+		}
 		workers[wi++] = w;
 	}
 	RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -466,7 +490,8 @@ main(int argc, char **argv)
 	next_stats = start + o.stats_interval_s * hz;
 	next_json = start + o.stats_json_interval_s * hz;
 	ss = (struct pf_stats_src){.t = &t, .cfg = cfg, .workers = workers, .n_workers = n_workers,
-				   .pool = pool, .pool_size = pool_size, .applier = applier};
+				   .pool = pool, .pool_size = pool_size, .applier = applier,
+				   .ipsec = ipsec};
 
 	/* route feeds: producer threads in front of the ring the loop below drains */
 	ctxmap = pf_ctxmap_create(cfg);
@@ -508,7 +533,7 @@ main(int argc, char **argv)
 	sock = o.socket ? o.socket : cfg->mgmt_socket[0] ? cfg->mgmt_socket : NULL;
 	if (sock) {
 		mc = (struct pf_mgmt_ctx){.cfg = cfg, .t = &t, .stats = &ss, .applier = applier,
-					  .feeds = feeds, .n_feeds = n_feeds};
+					  .feeds = feeds, .n_feeds = n_feeds, .ipsec = ipsec};
 		mgmt = pf_mgmt_open(sock, &mc, err, sizeof(err));
 		if (mgmt == NULL) {
 			fprintf(stderr, "peerfwd: management socket %s: %s\n", sock, err);
@@ -526,6 +551,7 @@ main(int argc, char **argv)
 			if (msgs[i].neigh < t.n_neigh && !t.neigh[msgs[i].neigh].is_static)
 				__atomic_store_n(&t.neigh_mac[msgs[i].neigh], msgs[i].mac, __ATOMIC_RELEASE);
 		fib_reclaim(t.fib);
+		pf_ipsec_poll(ipsec);
 		pf_mgmt_poll(mgmt);
 		pf_telemetry_publish(applier);
 		now = rte_rdtsc();
@@ -565,6 +591,7 @@ out_workers:
 	pf_mgmt_close(mgmt);
 	pf_ctxmap_free(ctxmap);
 	rte_eal_mp_wait_lcore();
+	pf_ipsec_poll(ipsec); /* alarms of the last packets, before the counters are written */
 out_ports:
 	for (uint16_t p = 0; p < PF_MAX_PORTS; p++)
 		if (port_started[p]) {
@@ -581,10 +608,12 @@ out_ports:
 	}
 	for (unsigned i = 0; i < n_workers; i++)
 		if (workers[i]) {
+			pf_esp_worker_fini(workers[i]);
 			pf_worker_fini(workers[i]);
 			rte_free(workers[i]);
 		}
 out_tables:
+	pf_ipsec_free(ipsec);
 	pf_applier_free(applier);
 	rte_ring_free(routes);
 	pf_build_free(&b);

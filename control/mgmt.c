@@ -869,6 +869,25 @@ cmd_route_del(struct pf_mgmt_ctx *mc, const json_t *req, struct ebuf *e)
 
 static json_t *cmd_help(struct pf_mgmt_ctx *mc, const json_t *req, struct ebuf *e);
 
+/* IPsec SAs: control/mgmt_ipsec.c */
+static json_t *
+cmd_sa_list(struct pf_mgmt_ctx *mc, const json_t *req, struct ebuf *e)
+{
+	return pf_mgmt_sa_list(mc, req, e->s, e->n);
+}
+
+static json_t *
+cmd_sa_add(struct pf_mgmt_ctx *mc, const json_t *req, struct ebuf *e)
+{
+	return pf_mgmt_sa_add(mc, req, e->s, e->n);
+}
+
+static json_t *
+cmd_sa_del(struct pf_mgmt_ctx *mc, const json_t *req, struct ebuf *e)
+{
+	return pf_mgmt_sa_del(mc, req, e->s, e->n);
+}
+
 static const struct cmd {
 	const char *name;
 	cmd_fn fn;
@@ -889,6 +908,12 @@ static const struct cmd {
 	 "add a route (source cli); via: peer, gre, core, drop or an address"},
 	{"route-del", cmd_route_del, {"context", "prefix", NULL}, false,
 	 "remove a route added with route-add"},
+	{"sa-list", cmd_sa_list, {"customer", NULL}, false,
+	 "IPsec SAs (of a customer): spi, direction, algorithm, sequence, counters, state; no keys"},
+	{"sa-add", cmd_sa_add, {"customer", "sa", NULL}, false,
+	 "install an IPsec SA (sa: as in the configuration); a new outbound SA becomes active"},
+	{"sa-del", cmd_sa_del, {"customer", "spi", "direction", NULL}, false,
+	 "remove an IPsec SA"},
 	{"help", cmd_help, {NULL}, false, "this list"},
 };
 
@@ -965,7 +990,7 @@ request_cmd(const json_t *req, char *msg, size_t len)
 			c = &cmds[i];
 	if (c == NULL) {
 		snprintf(msg, len, "unknown command '%.80s'; commands: contexts, routes, lookup, "
-			 "counters, feeds, route-add, route-del, help", name);
+			 "counters, feeds, route-add, route-del, sa-list, sa-add, sa-del, help", name);
 		return NULL;
 	}
 	json_object_foreach((json_t *)req, key, v) {

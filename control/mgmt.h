@@ -27,6 +27,7 @@ struct pf_tables;
 struct pf_stats_src;
 struct pf_applier;
 struct pf_feed;
+struct pf_ipsec;
 
 struct pf_mgmt_ctx {
 	const struct pf_config *cfg;  /* required */
@@ -35,6 +36,7 @@ struct pf_mgmt_ctx {
 	struct pf_applier *applier;   /* NULL: no route sources, route-add/del refused */
 	struct pf_feed **feeds;       /* [n_feeds], may be NULL when n_feeds is 0 */
 	unsigned n_feeds;
+	struct pf_ipsec *ipsec;       /* NULL: no IPsec; sa-* commands answer an error */
 };
 
 /* Bounds (see docs/management.md). */
@@ -79,5 +81,10 @@ json_t *pf_mgmt_counters_json(const struct pf_mgmt_ctx *ctx);
  * pf_stats_write_json() writes. Defined in control/stats.c; declared here because
  * control.h belongs to the control-loop owner (it may move there). */
 json_t *pf_stats_json(const struct pf_stats_src *s);
+
+/* IPsec SA commands (control/mgmt_ipsec.c): result, or NULL with the error in err. */
+json_t *pf_mgmt_sa_list(struct pf_mgmt_ctx *ctx, const json_t *req, char *err, size_t errlen);
+json_t *pf_mgmt_sa_add(struct pf_mgmt_ctx *ctx, const json_t *req, char *err, size_t errlen);
+json_t *pf_mgmt_sa_del(struct pf_mgmt_ctx *ctx, const json_t *req, char *err, size_t errlen);
 
 #endif

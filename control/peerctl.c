@@ -48,6 +48,12 @@ usage(FILE *f)
 		"  route add CONTEXT PREFIX via VIA    add a route; VIA is peer, gre, core, drop or\n"
 		"                                      an IP address\n"
 		"  route del CONTEXT PREFIX            remove a route added with 'route add'\n"
+		"  sa list [CUSTOMER]                  IPsec SAs: spi, direction, algorithm, ESN,\n"
+		"                                      window, sequence, counters, state (no keys)\n"
+		"  sa add CUSTOMER SPI in|out ALGORITHM KEY_FILE [esn] [window N] [bytes N]\n"
+		"         [packets N]                  install an SA (a new outbound SA becomes\n"
+		"                                      active at once: rekey); KEY_FILE mode 0600\n"
+		"  sa del CUSTOMER SPI [in|out]        remove an SA\n"
 		"\n"
 		"Options (anywhere on the line):\n"
 		"  -s, --socket PATH   management socket (default: $PEERFWD_SOCKET, else\n"
@@ -782,16 +788,112 @@ parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+/* ---- IPsec SAs ----------------------------------------------------------------------- */
+
+static int
+parse_spi(const char *s, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	return (errno || end == s || *end != '\0' || *out > 4294967295ul) ? -1 : 0;
+}
+
+/* sa add CUSTOMER SPI DIR ALG KEY_FILE [esn] [window N] [bytes N] [packets N] */
+static json_t *
+sa_add_request(const char **pos, unsigned npos)
+{
+	unsigned long spi, v;
+	char kf[4096];
+	json_t *sa, *req;
+
+	if (npos < 7 || parse_spi(pos[3], &spi) < 0) {
+		usage_error("usage: sa add CUSTOMER SPI in|out ALGORITHM KEY_FILE [esn] [window N] "
+			    "[bytes N] [packets N]");
+		return NULL;
+	}
+	/* a relative key file is the caller's: make it absolute (peerfwd runs elsewhere) */
+	if (pos[6][0] != '/') {
+		char cwd[2048];
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			usage_error("cannot resolve %s: %s", pos[6], strerror(errno));
+			return NULL;
+		}
+		snprintf(kf, sizeof(kf), "%s/%s", cwd, pos[6]);
+	} else {
+		snprintf(kf, sizeof(kf), "%s", pos[6]);
+	}
+	sa = json_pack("{sIsssssssb}", "spi", (json_int_t)spi, "direction", pos[4], "algorithm",
+		       pos[5], "key_file", kf, "esn", 0);
+	for (unsigned i = 7; sa != NULL && i < npos; i++) {
+		const char *k = pos[i], *field;
+
+		if (strcmp(k, "esn") == 0) {
+			json_object_set_new(sa, "esn", json_true());
+			continue;
+		}
+		field = strcmp(k, "window") == 0 ? "replay_window" :
+			strcmp(k, "bytes") == 0 ? "lifetime_bytes" :
+			strcmp(k, "packets") == 0 ? "lifetime_packets" : NULL;
+		if (field == NULL || i + 1 >= npos || parse_spi(pos[i + 1], &v) < 0) {
+			json_decref(sa);
+			usage_error("sa add: '%s' is not esn, window N, bytes N or packets N", k);
+			return NULL;
+		}
+		json_object_set_new(sa, field, json_integer((json_int_t)v));
+		i++;
+	}
+	req = json_pack("{ssssso}", "cmd", "sa-add", "customer", pos[2], "sa", sa);
+	if (req == NULL)
+		usage_error("arguments must be valid UTF-8");
+	return req;
+}
+
+static void
+print_sas(const json_t *res)
+{
+	size_t i;
+	const json_t *o;
+
+	printf("%-16s %10s %-3s %-11s %-3s %6s %20s %12s %14s %12s %14s %s\n", "CUSTOMER", "SPI",
+	       "DIR", "ALGORITHM", "ESN", "WINDOW", "SEQ", "PACKETS", "BYTES", "LIFE_PKTS",
+	       "LIFE_BYTES", "STATE");
+	json_array_foreach(res, i, o) {
+		const json_t *wv = json_object_get(o, "replay_window");
+		char win[24];
+
+		if (json_is_integer(wv))
+			snprintf(win, sizeof(win), "%lld", (long long)json_integer_value(wv));
+		else
+			snprintf(win, sizeof(win), "-");
+		printf("%-16s %10lld %-3s %-11s %-3s %6s %20lld %12lld %14lld %12lld %14lld %s\n",
+		       json_string_value(json_object_get(o, "customer")),
+		       (long long)json_integer_value(json_object_get(o, "spi")),
+		       json_string_value(json_object_get(o, "direction")),
+		       json_string_value(json_object_get(o, "algorithm")),
+		       json_is_true(json_object_get(o, "esn")) ? "yes" : "no", win,
+		       (long long)json_integer_value(json_object_get(o, "seq")),
+		       (long long)json_integer_value(json_object_get(o, "packets")),
+		       (long long)json_integer_value(json_object_get(o, "bytes")),
+		       (long long)json_integer_value(json_object_get(o, "lifetime_packets")),
+		       (long long)json_integer_value(json_object_get(o, "lifetime_bytes")),
+		       json_string_value(json_object_get(o, "state")));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *sock = getenv("PEERFWD_SOCKET"), *family = NULL, *limit = NULL;
-	const char *pos[8];
+	const char *pos[16];
 	unsigned npos = 0, timeout_ms = DEFAULT_TIMEOUT_MS;
 	bool json_out = false, opts_done = false;
 	json_t *req, *res = NULL;
 	const char *cmd;
-	enum { C_CONTEXTS, C_ROUTES, C_LOOKUP, C_COUNTERS, C_FEEDS, C_ADD, C_DEL } kind;
+	enum { C_CONTEXTS, C_ROUTES, C_LOOKUP, C_COUNTERS, C_FEEDS, C_ADD, C_DEL, C_SA_LIST,
+	       C_SA_ADD, C_SA_DEL } kind;
 	int rc;
 
 	if (sock == NULL || sock[0] == '\0')
@@ -876,6 +978,17 @@ main(int argc, char **argv)
 			kind = C_DEL;
 		else
 			return usage_error("'route %s': expected 'route add' or 'route del'", pos[1]);
+	} else if (strcmp(cmd, "sa") == 0) {
+		if (npos < 2)
+			return usage_error("'sa' needs 'list', 'add' or 'del'");
+		if (strcmp(pos[1], "list") == 0)
+			kind = C_SA_LIST;
+		else if (strcmp(pos[1], "add") == 0)
+			kind = C_SA_ADD;
+		else if (strcmp(pos[1], "del") == 0 || strcmp(pos[1], "delete") == 0)
+			kind = C_SA_DEL;
+		else
+			return usage_error("'sa %s': expected 'sa list', 'sa add' or 'sa del'", pos[1]);
 	} else
 		return usage_error("unknown command '%s'", cmd);
 	if ((family || limit) && kind != C_ROUTES)
@@ -916,6 +1029,29 @@ main(int argc, char **argv)
 		req = json_pack("{ssssssss}", "cmd", "route-add", "context", pos[2], "prefix", pos[3],
 				"via", pos[5]);
 		break;
+	case C_SA_LIST:
+		if (npos > 3)
+			return usage_error("usage: sa list [CUSTOMER]");
+		req = json_pack("{ss}", "cmd", "sa-list");
+		if (req && npos == 3)
+			json_object_set_new(req, "customer", json_string(pos[2]));
+		break;
+	case C_SA_ADD:
+		if ((req = sa_add_request(pos, npos)) == NULL)
+			return EXIT_USAGE;
+		break;
+	case C_SA_DEL: {
+		unsigned long spi = 0;
+
+		if (npos < 4 || npos > 5 || parse_spi(pos[3], &spi) < 0 ||
+		    (npos == 5 && strcmp(pos[4], "in") && strcmp(pos[4], "out")))
+			return usage_error("usage: sa del CUSTOMER SPI [in|out]");
+		req = json_pack("{sssssI}", "cmd", "sa-del", "customer", pos[2], "spi",
+				(json_int_t)spi);
+		if (req && npos == 5)
+			json_object_set_new(req, "direction", json_string(pos[4]));
+		break;
+	}
 	case C_DEL:
 	default:
 		if (npos != 4)
@@ -949,6 +1085,16 @@ main(int argc, char **argv)
 		case C_FEEDS: print_feeds(res); break;
 		case C_ADD: print_route_change(res, true); break;
 		case C_DEL: print_route_change(res, false); break;
+		case C_SA_LIST: print_sas(res); break;
+		case C_SA_ADD: printf("%s: SA %lld (%s) installed\n",
+				      json_string_value(json_object_get(res, "customer")),
+				      (long long)json_integer_value(json_object_get(res, "spi")),
+				      json_string_value(json_object_get(res, "direction")));
+			break;
+		case C_SA_DEL: printf("%s: SA %lld deleted\n",
+				      json_string_value(json_object_get(res, "customer")),
+				      (long long)json_integer_value(json_object_get(res, "deleted")));
+			break;
 		}
 	}
 	json_decref(res);

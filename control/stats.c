@@ -9,6 +9,7 @@
 
 #include "control/applier.h"
 #include "control/control.h"
+#include "control/ipsec.h"
 #include "control/mgmt.h"
 
 struct totals {
@@ -173,6 +174,8 @@ pf_stats_json(const struct pf_stats_src *s)
 			  (json_int_t)(s->pool ? rte_mempool_avail_count(s->pool) : 0)));
 	if (s->applier != NULL)
 		json_object_set_new(root, "applier", pf_applier_stats_json(s->applier));
+	if (s->ipsec != NULL)
+		json_object_set_new(root, "ipsec", pf_ipsec_stats_json(s->ipsec));
 	return root;
 }
 

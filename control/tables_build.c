@@ -15,6 +15,7 @@
 #include <rte_ethdev.h>
 
 #include "control/control.h"
+#include "dataplane/esp.h"
 #include "dataplane/pkt.h"
 
 #define GRE_OVERHEAD (20 + 8) /* outer IPv4 + GRE with key */
@@ -373,9 +374,15 @@ nh_gre(struct pf_build *b, const struct pf_core_info *ci, const struct pf_custom
 	memcpy(&nh.tun_src, cu->gre_src.addr, 4);
 	memcpy(&nh.tun_dst, cu->gre_dst.addr, 4);
 	nh.gre_key = rte_cpu_to_be_32(cu->gre_key);
+	/* IPsec: the GRE packet travels inside ESP toward the ESP tunnel's far end */
+	const struct pf_addr *far = cu->has_ipsec ? &cu->ipsec.dst : &cu->gre_dst;
+	if (cu->has_ipsec) {
+		nh.esp = 1;
+		nh.mtu -= PF_ESP_OVERHEAD;
+	}
 	/* the tunnel's far end is either on the core subnet or behind the gateway */
-	if (pf_prefix_contains(&ci->pc->addr4, &cu->gre_dst))
-		via = cu->gre_dst.addr;
+	if (pf_prefix_contains(&ci->pc->addr4, far))
+		via = far->addr;
 	else if (ci->pc->gw4.family != 4)
 		return fail(b, -EINVAL, "customer '%s': GRE destination is off-link and the core "
 			    "port has no gateway", cu->name);
@@ -550,6 +557,7 @@ pf_tables_build(struct pf_build *b, const struct pf_config *cfg, struct pf_table
 			uint32_t i = pf_hash32(cu->gre_key) & t->gre_mask;
 
 			tc->gre_key = rte_cpu_to_be_32(cu->gre_key);
+			tc->ipsec = cu->has_ipsec;
 			memcpy(&tc->tun_src, cu->gre_src.addr, 4);
 			memcpy(&tc->tun_dst, cu->gre_dst.addr, 4);
 			while (t->gre[i].customer != 0xffff)

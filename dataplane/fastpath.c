@@ -30,6 +30,7 @@
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 
+#include "dataplane/esp.h"
 #include "dataplane/output.h"
 #include "dataplane/pkt.h"
 #include "dataplane/worker.h"
@@ -144,7 +145,8 @@ fast_decap(const struct pf_tables *t, struct rte_mbuf *m, const uint8_t *ip,
 	if (ci == 0xffff)
 		return false;
 	c = &t->cust[ci];
-	if (memcmp(ip + 16, &c->tun_src, 4) != 0 || memcmp(ip + 12, &c->tun_dst, 4) != 0)
+	/* IPsec customers' GRE is only valid out of their ESP SAs (esp.c, gre.c) */
+	if (c->ipsec || memcmp(ip + 16, &c->tun_src, 4) != 0 || memcmp(ip + 12, &c->tun_dst, 4) != 0)
 		return false;
 	return fast_ip(inner, m, g + PF_GRE_KEY_HLEN,
 		       tlen - sizeof(struct rte_ipv4_hdr) - PF_GRE_KEY_HLEN, proto, c->ctx);
@@ -212,7 +214,10 @@ fast_output(struct pf_worker *w, const bool core, const unsigned off, struct fas
 			ip[7]--; /* hop limit */
 		pf_output_headers(w, m, off, family, nh, mac, tlen);
 		pf_bill(w, b->ctx[k], core, nh, tlen);
-		pf_tx(w, nh->port, m);
+		if (unlikely(nh->esp))
+			pf_esp_output(w, m, nh); /* batched, encrypted at flush (esp.c) */
+		else
+			pf_tx(w, nh->port, m);
 		continue;
 slow2:
 		pkts[nslow++] = m;

@@ -80,6 +80,17 @@ pf_gre_decap(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md)
 		pf_drop(w, m, PF_DROP_gre_bad_endpoint);
 		return -1;
 	}
+	/* IPsec customers take GRE only out of their own SAs (esp.c marks md->esp_cust) */
+	if (unlikely(c->ipsec | md->esp_cust)) {
+		if (md->esp_cust == 0) {
+			pf_drop(w, m, PF_DROP_gre_plain_on_ipsec);
+			return -1;
+		}
+		if (md->esp_cust != ci + 1u) {
+			pf_drop(w, m, PF_DROP_esp_wrong_customer);
+			return -1;
+		}
+	}
 	md->l3 += hlen + glen;
 	md->family = proto == RTE_ETHER_TYPE_IPV4 ? 4 : 6;
 	md->ctx = c->ctx;

@@ -6,6 +6,7 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
+#include "dataplane/esp.h"
 #include "dataplane/pkt.h"
 #include "dataplane/worker.h"
 
@@ -260,6 +261,9 @@ pf_ip_input(struct pf_worker *w, struct rte_mbuf **pkts, struct pf_meta *md, uin
 			break;
 		}
 	}
+	/* ESP batched by local.c: decrypted GRE packets join again[] (esp.c) */
+	if (unlikely(w->esp != NULL))
+		pf_esp_input_flush(w, again, again_md, &n_again);
 	/* Packets a tunnel of ours carried, now routed in their customer's context. */
 	if (n_again)
 		pf_ip_input(w, again, again_md, n_again);

@@ -11,6 +11,7 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include "dataplane/esp.h"
 #include "dataplane/output.h"
 #include "dataplane/pkt.h"
 #include "dataplane/worker.h"
@@ -160,5 +161,9 @@ pf_ip_output(struct pf_worker *w, struct rte_mbuf *m, const struct pf_meta *md,
 	}
 	if (!md->billed)
 		pf_bill(w, md->ctx, md->from_core, nh, len);
+	if (unlikely(nh->esp)) {
+		pf_esp_output(w, m, nh); /* batched, encrypted at flush (esp.c) */
+		return;
+	}
 	pf_tx(w, nh->port, m);
 }

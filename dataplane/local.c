@@ -8,6 +8,7 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include "dataplane/esp.h"
 #include "dataplane/pkt.h"
 #include "dataplane/worker.h"
 
@@ -46,6 +47,10 @@ pf_local_input(struct pf_worker *w, struct rte_mbuf *m, struct pf_meta *md,
 				pf_icmp_echo(w, m, md);
 			return;
 		}
+	}
+	if (proto == IPPROTO_ESP && md->ctx == PF_CTX_CORE && !md->decap && w->esp != NULL) {
+		pf_esp_input(w, m, md); /* batched; decrypted GRE comes back through again[] */
+		return;
 	}
 	if (proto == IPPROTO_GRE && md->ctx == PF_CTX_CORE && !md->decap) {
 		if (pf_gre_decap(w, m, md) == 0) {

@@ -35,6 +35,9 @@ enum pf_nh_type {
 
 #define PF_ECMP_MAX 8
 
+struct pf_sa;
+struct pf_esp_tables;
+
 /* Ethernet overhead of the tags a context's frames carry. */
 struct pf_tags {
 	uint8_t n;            /* 0, 1 (802.1Q) or 2 (QinQ) */
@@ -54,6 +57,7 @@ struct pf_nexthop {
 	rte_be32_t tun_src, tun_dst;
 	struct pf_tags tags;
 	uint8_t n_ecmp;          /* ECMP: members (next-hop indices, never ECMP themselves) */
+	uint8_t esp;             /* GRE: the customer has IPsec, the GRE packet goes into ESP */
 	uint32_t ecmp[PF_ECMP_MAX];
 } __rte_cache_aligned;
 
@@ -85,6 +89,8 @@ struct pf_customer {
 	rte_be32_t gre_key;
 	rte_be32_t tun_src, tun_dst;
 	uint16_t ctx;          /* private context that decapsulated traffic is routed in */
+	uint8_t ipsec;         /* GRE only inside ESP (dataplane/esp.h) */
+	struct pf_sa *sa_out;  /* ipsec: active outbound SA; control swaps it atomically */
 	char name[64];
 };
 
@@ -127,6 +133,7 @@ struct pf_tables {
 	struct pf_gre_slot *gre;     /* [gre_mask + 1] */
 	uint32_t gre_mask;
 	uint32_t icmp_rate_pps;
+	struct pf_esp_tables *esp;   /* inbound SPI -> SA (dataplane/esp.h); NULL: no IPsec */
 };
 
 static inline uint32_t

@@ -2,6 +2,7 @@
 /* Burst TX per port on the worker's own queue; what the NIC refuses is freed and counted. */
 #include <rte_ethdev.h>
 
+#include "dataplane/esp.h"
 #include "dataplane/worker.h"
 
 void
@@ -26,6 +27,8 @@ pf_tx_flush_port(struct pf_worker *w, uint16_t port)
 void
 pf_worker_flush(struct pf_worker *w)
 {
+	if (unlikely(w->esp != NULL))
+		pf_esp_flush(w); /* ESP batch first: it ends in the TX buffers */
 	for (uint16_t p = 0; p < w->t->n_ports; p++)
 		if (w->tx[p].n)
 			pf_tx_flush_port(w, p);

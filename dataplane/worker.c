@@ -67,6 +67,7 @@ pf_worker_input(struct pf_worker *w, uint16_t port, struct rte_mbuf **pkts, uint
 
 		md[nip].decap = 0;
 		md[nip].billed = 0;
+		md[nip].esp_cust = 0;
 		et = pf_eth_input(w, port, m, &md[nip]);
 		switch (et) {
 		case -1:

@@ -11,6 +11,8 @@
  *   arp_nd.c      ARP and IPv6 neighbor discovery for our addresses; learning
  *   ip_input.c    IPv4/IPv6 validation (RFC 1812 / RFC 8200), bulk FIB lookup, TTL
  *   local.c       our own addresses: ICMP echo, GRE termination (gre.c), the rest dropped
+ *   esp.c         ESP (RFC 4303) of IPsec customers: batched decryption before GRE
+ *                 decapsulation, batched encryption after GRE encapsulation
  *   gre.c         RFC 2784/2890 decapsulation (key -> customer) and encapsulation
  *   icmp.c        ICMP/ICMPv6 errors (time exceeded, frag needed / packet too big)
  *   ip_output.c   next-hop action: MTU, fragmentation, L2 rewrite with the context's tags
@@ -67,6 +69,7 @@ struct pf_worker {
 	struct { uint16_t port, queue; } rxq[PF_MAX_RXQ];
 	uint16_t txq[PF_MAX_PORTS];  /* this worker's TX queue id on each port */
 	const volatile bool *quit;
+	struct pf_esp_worker *esp;   /* ESP batches and crypto queue (esp.c); NULL: no IPsec */
 
 	/* written by the worker only */
 	uint64_t last_rx_tsc __rte_cache_aligned; /* read by control for --idle-exit */
@@ -86,6 +89,7 @@ struct pf_meta {
 	uint16_t in_port;
 	uint8_t decap;       /* inner packet of a GRE tunnel we terminated */
 	uint8_t billed;      /* a fragment we made: its packet was billed once, whole */
+	uint16_t esp_cust;   /* GRE packet decrypted from an SA of customer esp_cust - 1; 0: not */
 };
 
 int pf_worker_init(struct pf_worker *w, const struct pf_tables *t);

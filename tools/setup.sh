@@ -8,6 +8,7 @@ pkgs=(
   libdpdk-dev dpdk dpdk-doc
   libjansson-dev libcunit1-dev libpcap-dev libbpf-dev
   python3 python3-scapy python3-cryptography tshark
+  librte-crypto-ipsec-mb23 librte-crypto-openssl23 libipsec-mb1
   iproute2 exabgp bird2 frr
   dpdk-dev make libbsd-dev python3-matplotlib valgrind
 )

@@ -36,6 +36,11 @@ else
 	run() { "$PEERFWD" --config "$1" --check; }
 fi
 
+# IPsec key files must be mode 0600 (git does not keep modes): tests/config/keys are test
+# keys; the example's keys are generated (tools/gen-ipsec-keys.sh, configs/keys/, ignored)
+chmod 600 "$root"/tests/config/keys/*.key
+sh "$root/tools/gen-ipsec-keys.sh" >/dev/null || exit 2
+
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -81,7 +86,8 @@ while IFS="$tab" read -r name want; do
 	[ -e "$bad_dir/$name" ] || ko "expected.txt: $name does not exist"
 done <"$expected"
 
-for f in "$good_dir"/*.json "$root/configs/exchange-provider.json"; do
+for f in "$good_dir"/*.json "$root/configs/exchange-provider.json" \
+	 "$root/configs/exchange-provider-ipsec.json"; do
 	[ -e "$f" ] || continue
 	name=${f#"$root"/}
 	run "$f" >"$tmp/out" 2>"$tmp/err"

@@ -351,7 +351,8 @@ test_protocol_errors(void)
 	CHECK_HAS(ERR("{}"), "missing \"cmd\"");
 	CHECK_HAS(ERR("{\"cmd\": 5}"), "\"cmd\" must be a string");
 	CHECK_HAS(ERR("{\"cmd\": \"frobnicate\"}"), "unknown command 'frobnicate'; commands: "
-		  "contexts, routes, lookup, counters, feeds, route-add, route-del, help");
+		  "contexts, routes, lookup, counters, feeds, route-add, route-del, sa-list, sa-add, "
+		  "sa-del, help");
 	CHECK_HAS(ERR("{\"cmd\": \"contexts\", \"verbose\": true}"),
 		  "unknown argument 'verbose' for 'contexts' (it takes none)");
 	CHECK_HAS(ERR("{\"cmd\": \"routes\", \"context\": \"core\", \"famliy\": 4}"),
@@ -395,13 +396,13 @@ test_help(void)
 {
 	const json_t *res = OK("{\"cmd\": \"help\"}"), *c;
 	const char *want[] = {"contexts", "routes", "lookup", "counters", "feeds", "route-add",
-			      "route-del", "help"};
+			      "route-del", "sa-list", "sa-add", "sa-del", "help"};
 	size_t i;
 
-	CHECK(json_array_size(res) == 8, "help lists %zu commands: %s", json_array_size(res),
+	CHECK(json_array_size(res) == 11, "help lists %zu commands: %s", json_array_size(res),
 	      show(res));
 	json_array_foreach(res, i, c) {
-		if (i < 8)
+		if (i < 11)
 			CHECK_STR(json_object_get(c, "cmd"), want[i]);
 		CHECK(json_is_string(json_object_get(c, "description")), "no description: %s", show(c));
 	}
@@ -1205,7 +1206,7 @@ test_socket_limits(void)
 		rep = cli_reply(m, &c[i], 2000);
 		CHECK(json_array_size(json_object_get(rep, "result")) == 5, "contexts: %s", show(rep));
 		rep = cli_reply(m, &c[i], 2000);
-		CHECK(json_array_size(json_object_get(rep, "result")) == 8, "help: %s", show(rep));
+		CHECK(json_array_size(json_object_get(rep, "result")) == 11, "help: %s", show(rep));
 		cli_close(&c[i]);
 	}
 	/* idle connections are dropped */
