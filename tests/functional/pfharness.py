@@ -73,11 +73,15 @@ DROP_NAMES = [
     "frag_failed", "icmp_rate_limited", "gre_bad_endpoint", "gre_unknown_key",
     "gre_bad_header", "gre_bad_inner", "frag_for_us", "not_for_us", "arp_bad", "nd_bad",
     "icmp_unhandled", "ip_options", "no_mbuf", "tx_full", "punt_full", "wrong_dir",
+    "esp_unknown_spi", "esp_bad_icv", "esp_replay", "esp_too_old", "esp_truncated",
+    "esp_bad_padding", "esp_bad_next_header", "esp_dummy", "esp_bad_tunnel", "esp_sa_expired",
+    "esp_seq_exhausted", "esp_no_sa", "esp_wrong_customer", "gre_plain_on_ipsec",
+    "crypto_fail", "crypto_full",
 ]
 EVENT_NAMES = [
     "arp_reply_sent", "arp_request_sent", "arp_learned", "nd_na_sent", "nd_ns_sent",
     "nd_learned", "icmp_echo_reply", "icmp_time_exceeded", "icmp_frag_needed", "fragmented",
-    "fragments_out", "gre_encap", "gre_decap",
+    "fragments_out", "gre_encap", "gre_decap", "esp_encrypted", "esp_decrypted",
 ]
 
 
