@@ -5,17 +5,20 @@
 #   bench/run.sh            full run (about 16 minutes on 2 cores)
 #   bench/run.sh --quick    CI smoke test (tiny tables, 1 repetition, 2 s per run, no callgrind),
 #                           results in bench/out/quick/
+#   bench/run.sh --only esp the ESP (IPsec) part alone
 #
-# Builds peerfwd (release, build-bench/) and DPDK's l3fwd example (bench/out/l3fwd/), generates
-# route tables, configurations and pcaps, runs peerfwd, dpdk-testpmd (io) and l3fwd (lpm, fib)
-# one after the other on the same inputs, and writes bench/out/results.json,
-# bench/out/RESULTS.md and bench/out/*.png. See bench/README.md.
+# Builds peerfwd (release, build-bench/) and DPDK's l3fwd and ipsec-secgw examples
+# (bench/out/l3fwd/, bench/out/ipsec-secgw/), generates route tables, configurations and
+# pcaps, runs peerfwd, dpdk-testpmd (io), l3fwd (lpm, fib), ipsec-secgw and
+# dpdk-test-crypto-perf one after the other on the same inputs, and writes
+# bench/out/results.json, bench/out/RESULTS.md and bench/out/*.png. See bench/README.md.
 # Installs nothing: missing packages are listed with the apt-get command to add them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 out=""
 quick=0
+peerfwd=""
 args=()
 
 usage() {
@@ -29,7 +32,12 @@ Options (passed to bench/pfbench.py):
   --mem auto|huge|nohuge  2 MB hugepages if possible (default auto), or --no-huge
   --no-callgrind          skip the instructions/packet runs
   --lpm-max-routes N      largest IPv4 table l3fwd --lookup=lpm is run on (default 200000)
-  --only STRING           only the jobs whose key contains STRING (development)
+  --only STRING           only the jobs whose key contains STRING; a scenario name (encap,
+                          public, decap, encap6, esp) also generates only that scenario's inputs
+  --peerfwd PATH          measure this peerfwd binary instead of building build-bench/
+                          (e.g. a build of another branch)
+  --crypto-dev DEV        crypto device of the ESP runs: crypto_aesni_gcm (default),
+                          crypto_aesni_mb or crypto_openssl
   --out DIR               output directory (default bench/out, with --quick bench/out/quick,
                           so a smoke test never overwrites a full run's results)
 EOF
@@ -39,9 +47,10 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --out) out=$2; shift 2 ;;
+    --peerfwd) peerfwd=$(realpath "$2"); shift 2 ;;
     --quick) quick=1; args+=("$1"); shift ;;
     --no-callgrind) args+=("$1"); shift ;;
-    --reps|--warmup|--window|--mem|--lpm-max-routes|--only|--callgrind-seconds|--callgrind-packets)
+    --reps|--warmup|--window|--mem|--lpm-max-routes|--only|--callgrind-seconds|--callgrind-packets|--crypto-dev)
       [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }
       args+=("$1" "$2"); shift 2 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -60,7 +69,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "run.sh: install them with:  apt-get install --no-install-recommends ${missing[*]}" >&2
   exit 3
 fi
-for t in dpdk-testpmd valgrind perf; do
+for t in dpdk-testpmd dpdk-test-crypto-perf valgrind perf; do
   command -v "$t" >/dev/null || [ "$t" = perf ] || { echo "run.sh: $t not found" >&2; exit 3; }
 done
 if ! command -v perf >/dev/null; then
@@ -75,14 +84,17 @@ if [ -z "$out" ]; then
 fi
 mkdir -p "$out" "$here/out"
 
-# ---- peerfwd, release build in its own directory
+# ---- peerfwd, release build in its own directory (unless --peerfwd names a binary)
 cd "$repo"
-if [ ! -f build-bench/build.ninja ]; then
-  meson setup build-bench -Dtests=false --buildtype=release >"$here/out/build-peerfwd.log" 2>&1 ||
-    { tail -20 "$here/out/build-peerfwd.log"; exit 1; }
+if [ -z "$peerfwd" ]; then
+  if [ ! -f build-bench/build.ninja ]; then
+    meson setup build-bench -Dtests=false --buildtype=release >"$here/out/build-peerfwd.log" 2>&1 ||
+      { tail -20 "$here/out/build-peerfwd.log"; exit 1; }
+  fi
+  ninja -C build-bench >>"$here/out/build-peerfwd.log" 2>&1 || { tail -20 "$here/out/build-peerfwd.log"; exit 1; }
+  peerfwd=$repo/build-bench/control/peerfwd
 fi
-ninja -C build-bench >>"$here/out/build-peerfwd.log" 2>&1 || { tail -20 "$here/out/build-peerfwd.log"; exit 1; }
-peerfwd=$repo/build-bench/control/peerfwd
+[ -x "$peerfwd" ] || { echo "run.sh: $peerfwd is not an executable" >&2; exit 3; }
 
 # ---- DPDK l3fwd example from dpdk-doc, patched (bench/l3fwd_patch.py), built with make
 l3dir=$here/out/l3fwd
@@ -97,11 +109,32 @@ if [ ! -x "$l3dir/l3fwd/build/l3fwd" ] || [ "$(cat "$l3dir/stamp" 2>/dev/null)" 
   echo "$l3stamp" >"$l3dir/stamp"
 fi
 
+# ---- DPDK ipsec-secgw example, patched (bench/secgw_patch.py), same flags as l3fwd (its
+# Makefile: -O3 and pkg-config libdpdk's cflags). A failed build skips only the secgw runs.
+sgdir=$here/out/ipsec-secgw
+sgstamp=$( (cat "$here/secgw_patch.py"; pkg-config --modversion libdpdk;
+            cat /usr/share/dpdk/examples/ipsec-secgw/*.[ch]) | sha256sum | cut -c1-16)
+secgw_args=()
+if [ ! -x "$sgdir/ipsec-secgw/build/ipsec-secgw" ] || [ "$(cat "$sgdir/stamp" 2>/dev/null)" != "$sgstamp" ]; then
+  rm -rf "$sgdir"
+  mkdir -p "$sgdir"
+  cp -r /usr/share/dpdk/examples/ipsec-secgw /usr/share/dpdk/examples/common "$sgdir/"
+  if /usr/bin/python3 "$here/secgw_patch.py" "$sgdir/ipsec-secgw" >"$sgdir/build.log" 2>&1 &&
+     make -C "$sgdir/ipsec-secgw" -j"$(nproc)" >>"$sgdir/build.log" 2>&1; then
+    echo "$sgstamp" >"$sgdir/stamp"
+  else
+    tail -20 "$sgdir/build.log"
+    echo "run.sh: ipsec-secgw did not build: its runs are skipped" >&2
+  fi
+fi
+[ -x "$sgdir/ipsec-secgw/build/ipsec-secgw" ] && secgw_args=(--secgw "$sgdir/ipsec-secgw/build/ipsec-secgw")
+
 # ---- measure, then report (the report is written even when some run failed)
 rc=0
 rm -f "$out/results.json" "$out/RESULTS.md" "$out"/*.png   # never report a previous run
 /usr/bin/python3 "$here/pfbench.py" --out "$out" --peerfwd "$peerfwd" \
-  --testpmd "$(command -v dpdk-testpmd)" --l3fwd "$l3dir/l3fwd/build/l3fwd" "${args[@]}" || rc=$?
+  --testpmd "$(command -v dpdk-testpmd)" --l3fwd "$l3dir/l3fwd/build/l3fwd" \
+  --cryptoperf "$(command -v dpdk-test-crypto-perf)" "${secgw_args[@]}" "${args[@]}" || rc=$?
 if [ -f "$out/results.json" ]; then
   /usr/bin/python3 "$here/report.py" "$out" || rc=1
 fi
