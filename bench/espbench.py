@@ -120,7 +120,31 @@ def run_cryptoperf(binary, prefix, mem, devtype, mix, gre, total_ops, log_path, 
     t0 = time.monotonic()
     try:
         with open(log_path, "w+") as lf:
-            p = subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT, timeout=timeout)
+            p = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+            # the worker lcore's on-CPU time (it blocks until the test is launched on it and
+            # again after it; polled every 20 ms, the last value before exit is kept)
+            tid, cpu_ns = None, None
+            while p.poll() is None:
+                if time.monotonic() - t0 > timeout:
+                    os.killpg(p.pid, 9)
+                    p.wait()
+                    raise subprocess.TimeoutExpired(cmd, timeout)
+                if not tid:
+                    tid = worker_tid(p.pid)
+                    if tid:
+                        # the main lcore only busy-waits for the worker (rte_eal_mp_wait_lcore):
+                        # lowest priority, so it does not take a vCPU from the measured
+                        # worker (setpriority on a thread id renices that thread only)
+                        try:
+                            os.setpriority(os.PRIO_PROCESS, p.pid, 19)
+                            res["main_lcore_niced"] = True
+                        except OSError:
+                            pass
+                if tid:
+                    v = schedstat_ns(p.pid, tid)
+                    cpu_ns = v if v is not None else cpu_ns
+                time.sleep(0.02)
             lf.seek(0)
             text = lf.read()
         res["exit"] = p.returncode
@@ -136,6 +160,10 @@ def run_cryptoperf(binary, prefix, mem, devtype, mix, gre, total_ops, log_path, 
                 res["error"] = "dequeued %d of %d" % (r["dequeued"], total_ops)
             # crypto-perf's Gbps uses the integer mean buffer size for IMIX: recompute
             res["gbps_exact"] = r["mops"] * 1e6 * mean * 8 / 1e9
+            if cpu_ns and r["mops"]:
+                busy_s = r["dequeued"] / (r["mops"] * 1e6)      # the test's wall time
+                res["cpu_share"] = min(1.0, cpu_ns / 1e9 / busy_s)
+                res["mops_per_cpu_s"] = r["dequeued"] / (cpu_ns / 1e9) / 1e6
     except subprocess.TimeoutExpired:
         res["error"] = "timeout after %d s" % timeout
     except OSError as e:
@@ -143,6 +171,25 @@ def run_cryptoperf(binary, prefix, mem, devtype, mix, gre, total_ops, log_path, 
     res["wall_s"] = round(time.monotonic() - t0, 2)
     res["load_after"] = os.getloadavg()[0]
     return res
+
+
+def worker_tid(pid):
+    try:
+        for t in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+                if f.read().strip().startswith(("lcore-worker", "rte-worker")):
+                    return int(t)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def schedstat_ns(pid, tid):
+    try:
+        with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # ---------------------------------------------------------------- ipsec-secgw
@@ -197,6 +244,7 @@ def verify_pcap(in_pcap, out_pcap, key, gre, max_pkts=400):
     """Decrypt up to max_pkts ESP packets of out_pcap (scapy, AES-GCM with key||salt) and
     compare them with the input packets in order. Returns a dict (ok, counts, lengths)."""
     try:
+        import cryptography  # noqa: F401 -- scapy's AES-GCM (python3-cryptography)
         from scapy.all import rdpcap, IP, ESP, GRE, raw
         from scapy.layers.ipsec import SecurityAssociation
     except ImportError as e:
