@@ -1004,6 +1004,13 @@ def machine_info(peerfwd):
         pass
     try:
         repo = os.path.dirname(HERE)
+        # a binary from another build (run.sh --peerfwd): its meson build's source tree
+        mi = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(peerfwd))),
+                          "meson-info", "meson-info.json")
+        if os.path.exists(mi):
+            with open(mi) as f:
+                repo = json.load(f)["directories"]["source"]
+            info["peerfwd_source"] = repo
         rev = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              text=True).stdout.strip()

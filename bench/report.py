@@ -447,7 +447,7 @@ def esp_md(res, e):
 
 def esp_chart(out, e, plt):
     rows = e["rows"]
-    if not rows:
+    if not any(p.get("agg") or p.get("cp") for r in rows for p in r["progs"]):
         return None
     labels = []
     for r in rows:
@@ -455,47 +455,69 @@ def esp_chart(out, e, plt):
             if p["label"] not in labels:
                 labels.append(p["label"])
     series = labels + ["crypto-perf (peerfwd sizes)", "crypto-perf (secgw sizes)"]
-    panels = 2 if e["instructions"] else 1
-    fig, axes = plt.subplots(panels, 1, figsize=(11, 3.8 * panels), squeeze=False)
-    ax = axes[0, 0]
+    panels = [("wall", "Mpps / MOps (wall clock)")]
+    if any(p.get("agg", {}).get("mpps_per_cpu_s") for r in rows for p in r["progs"]):
+        panels.append(("cpu", "per second of CPU the thread got"))
+    n = len(panels) + (1 if e["instructions"] else 0)
+    fig, axes = plt.subplots(n, 1, figsize=(11, 3.6 * n), squeeze=False)
     w = 0.8 / len(series)
     cmap = plt.get_cmap("tab10")
-    for i, sname in enumerate(series):
-        xs, ys, lo, hi = [], [], [], []
-        for j, r in enumerate(rows):
-            d = None
-            if sname.startswith("crypto-perf"):
-                who = "peerfwd" if "peerfwd" in sname else "secgw"
-                for p in r["progs"]:
-                    if p["program"].startswith(who) and p.get("cp"):
-                        d = {"mpps": p["cp"]["mops"], "mpps_min": p["cp"]["mops_min"],
-                             "mpps_max": p["cp"]["mops_max"]}
-                        break
-            else:
-                for p in r["progs"]:
-                    if p["label"] == sname and p.get("agg"):
-                        d = p["agg"]
-            if d:
-                xs.append(j + (i - (len(series) - 1) / 2) * w)
-                ys.append(d["mpps"])
-                lo.append(d["mpps"] - d["mpps_min"])
-                hi.append(d["mpps_max"] - d["mpps"])
-        if xs:
-            ax.bar(xs, ys, w, yerr=[lo, hi], capsize=2, label=sname, color=cmap(i))
-    ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([MIX_NAME[r["mix"]] for r in rows])
-    ax.set_ylabel("Mpps / MOps")
-    ax.set_title("ESP AES-GCM-128, one core (%s): forwarders' Mpps and crypto-perf's MOps"
-                 % e["device"])
-    ax.legend(fontsize=7)
-    ax.grid(axis="y", alpha=0.3)
-    if panels == 2:
-        ax = axes[1, 0]
+    for pi, (kind, ylabel) in enumerate(panels):
+        ax = axes[pi, 0]
+        for i, sname in enumerate(series):
+            xs, ys, lo, hi = [], [], [], []
+            for j, r in enumerate(rows):
+                d = None
+                if sname.startswith("crypto-perf"):
+                    who = "peerfwd" if "peerfwd" in sname else "secgw"
+                    cp = next((p["cp"] for p in r["progs"]
+                               if p["program"].startswith(who) and p.get("cp")), None)
+                    if cp and kind == "wall":
+                        d = (cp["mops"], cp["mops_min"], cp["mops_max"])
+                    elif cp and cp.get("mops_per_cpu_s"):
+                        d = (cp["mops_per_cpu_s"],) * 3
+                else:
+                    a = next((p["agg"] for p in r["progs"]
+                              if p["label"] == sname and p.get("agg")), None)
+                    if a and kind == "wall":
+                        d = (a["mpps"], a["mpps_min"], a["mpps_max"])
+                    elif a and a.get("mpps_per_cpu_s"):
+                        d = (a["mpps_per_cpu_s"],) * 3
+                if d:
+                    xs.append(j + (i - (len(series) - 1) / 2) * w)
+                    ys.append(d[0])
+                    lo.append(d[0] - d[1])
+                    hi.append(d[2] - d[0])
+            if xs:
+                ax.bar(xs, ys, w, yerr=[lo, hi] if kind == "wall" else None, capsize=2,
+                       label=sname, color=cmap(i))
+        ax.set_xticks(range(len(rows)))
+        ax.set_xticklabels([MIX_NAME[r["mix"]] for r in rows])
+        ax.set_yscale("log")
+        ax.set_ylabel(ylabel)
+        ax.grid(axis="y", alpha=0.3, which="both")
+        if pi == 0:
+            ax.set_title("ESP AES-GCM-128, one core (%s): forwarders' Mpps, crypto-perf's MOps "
+                         "(median; log scale)" % e["device"])
+            ax.legend(fontsize=7)
+    if e["instructions"]:
+        ax = axes[n - 1, 0]
         ins = e["instructions"]
-        ax.bar(range(len(ins)), [i["instr_per_pkt"] for i in ins], 0.6, color="#d62728")
+        parts = [("libIPSec_MB", "#9467bd"), ("librte_crypto_ipsec_mb", "#c5b0d5"),
+                 ("librte_net_pcap", "#ff7f0e"), ("librte_net_null", "#2ca02c")]
+        bottom = [0.0] * len(ins)
+        for name, c in parts:
+            v = [i["by_object"].get(name, 0) for i in ins]
+            ax.bar(range(len(ins)), v, 0.6, bottom=bottom, label=name, color=c)
+            bottom = [b + x for b, x in zip(bottom, v)]
+        rest = [i["instr_per_pkt"] - b for i, b in zip(ins, bottom)]
+        ax.bar(range(len(ins)), rest, 0.6, bottom=bottom, color="#d62728",
+               label="program + its libraries (librte_ipsec, ACL, …)")
         ax.set_xticks(range(len(ins)))
         ax.set_xticklabels([i["program"] for i in ins])
         ax.set_ylabel("instructions / packet (64 B)")
+        ax.set_title("callgrind, forwarding lcore, 64 B")
+        ax.legend(fontsize=7)
         ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "esp.png"), dpi=90)
