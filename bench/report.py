@@ -334,6 +334,18 @@ def esp_md(res, e):
     for i, n in enumerate(notes):
         L.append("")
         L.append("%s %s." % ("²³⁴⁵"[i], n))
+    own = []
+    for r in e["rows"]:
+        for p in r["progs"]:
+            a = p.get("agg")
+            if p["program"] == "peerfwd" and a:
+                own.append("%s %s: sent/received %s, drops %s" % (
+                    p["table"], MIX_NAME[r["mix"]], fmt(a.get("forwarded_fraction"), 4),
+                    ", ".join("%s %d" % kv for kv in a.get("drops", {}).items()) or "none"))
+    if own:
+        L.append("")
+        L.append("peerfwd's own counters (`--stats-json`, lowest sent/received over the "
+                 "repetitions, drops summed): " + "; ".join(own) + ".")
     L.append("")
     L.append("Mpps: the null (ESP) port's packets in the telemetry window, as everywhere in "
              "this report. Gbps L1 = Mpps × (input frame + 24) × 8 of the program's own input "
