@@ -24,6 +24,7 @@ is 0..3 bytes. The AAD is SPI||SN (8 bytes, 12 with ESN); the 12-byte nonce is t
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -168,6 +169,7 @@ def run_cryptoperf(binary, prefix, mem, devtype, mix, gre, total_ops, log_path, 
         res["error"] = "timeout after %d s" % timeout
     except OSError as e:
         res["error"] = "cannot run: %s" % e
+    shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)   # its runtime directory
     res["wall_s"] = round(time.monotonic() - t0, 2)
     res["load_after"] = os.getloadavg()[0]
     return res
