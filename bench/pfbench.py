@@ -12,6 +12,10 @@ Called by bench/run.sh after the builds. Phases:
                  measured through DPDK telemetry (ethdev counters of the output port)
   4. callgrind:  instructions per packet of the forwarding lcore (not in --quick)
   5. OUT/results.json (bench/report.py turns it into RESULTS.md and the charts)
+The ESP scenario (peerfwd ESP tunnel mode against DPDK's ipsec-secgw and
+dpdk-test-crypto-perf, bench/espbench.py) runs inside the same phases: crypto-perf runs in
+each repetition after the forwarders, and an output check (decrypting what peerfwd and
+ipsec-secgw send) runs before the measurements.
 Everything is bounded: every process has a start-up deadline and a stop deadline and is
 killed (its own process group only) when it overruns.
 """
@@ -28,6 +32,8 @@ import socket
 import subprocess
 import sys
 import time
+
+import espbench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PY = "/usr/bin/python3"
@@ -49,7 +55,11 @@ FULL = {
         "public": (["100k"], ["64", "imix", "1400"]),
         "decap": (["100k"], ["64", "imix", "1400"]),
         "encap6": (["200k"], ["64", "imix", "1400"]),
+        "esp": (["10k", "100k"], ["64", "imix", "1400"]),
     },
+    # crypto-perf: devices, and operations per run per mix (about 0.5-1 s each)
+    "cp_devices": ["crypto_aesni_gcm", "crypto_aesni_mb", "crypto_openssl"],
+    "cp_ops": {"64": 4000000, "imix": 2000000, "1400": 1000000},
     "reps": 3, "warmup": 1.0, "window": 2.0,
 }
 QUICK = {
@@ -62,7 +72,10 @@ QUICK = {
         "public": (["5k"], ["64"]),
         "decap": (["5k"], ["64"]),
         "encap6": (["5k6"], ["64"]),
+        "esp": (["5k"], ["64"]),
     },
+    "cp_devices": ["crypto_aesni_gcm"],
+    "cp_ops": {"64": 1500000, "imix": 800000, "1400": 400000},
     "reps": 1, "warmup": 0.5, "window": 1.5,
 }
 SCEN_DESCR = {
@@ -70,9 +83,12 @@ SCEN_DESCR = {
     "public": "VLAN 556 -> FIB (public context) -> plain forward to core",
     "decap": "GRE from the cloud -> decap -> FIB (private context) -> VLAN 555",
     "encap6": "VLAN 555 -> FIB6 (private context) -> GRE encap (IPv6 in IPv4)",
+    "esp": "VLAN 555 -> FIB (private context) -> GRE encap -> ESP tunnel mode, AES-GCM-128",
 }
 # testpmd io does not look at packets: scenarios with identical input frames share a run
-TESTPMD_INPUT = {"encap": "edge4", "public": "edge4", "decap": "gre4", "encap6": "edge6"}
+TESTPMD_INPUT = {"encap": "edge4", "public": "edge4", "decap": "gre4", "encap6": "edge6",
+                 "esp": "edge4"}
+MAIN_THREAD_FWD = ("l3fwd", "secgw")   # programs that forward on their main (only) lcore
 
 
 def log(msg):
@@ -115,6 +131,7 @@ class Data:
         os.makedirs(self.dir, exist_ok=True)
         self.prof = prof
         self.peerfwd = peerfwd
+        self.keydir = os.path.join(self.dir, "keys")   # ESP key files (mode 0600)
         self.tables = {}      # name -> dict(family, count, routes, l3fwd, meta)
         self.checks = {}      # config name -> check result
 
@@ -134,18 +151,28 @@ class Data:
         self.tables[name] = t
         return t
 
-    def config(self, scen, tname):
+    def config(self, scen, tname, core=None):
         t = self.tables[tname]
-        edge, core = (NULL_DEV, EDGE_PCAP) if scen == "decap" else (EDGE_PCAP, NULL_DEV)
-        path = os.path.join(self.dir, "peerfwd_%s_%s.json" % (scen, tname))
+        edge, core_ = (NULL_DEV, EDGE_PCAP) if scen == "decap" else (EDGE_PCAP, NULL_DEV)
+        core = core or core_
+        suffix = "" if core == core_ else "_" + core
+        path = os.path.join(self.dir, "peerfwd_%s_%s%s.json" % (scen, tname, suffix))
         gen = os.path.join(HERE, "gen_config.py")
         mb = pool_mbufs(self.prof["flows"])
-        st = stamp_of(gen, t["routes"] + ".stamp", scen, mb)
+        st = stamp_of(gen, t["routes"] + ".stamp", scen, core, mb)
         cached(path, st, lambda: run_checked(
             [PY, gen, "--scenario", scen, "--edge", edge, "--core", core,
-             "--routes", t["routes"], "--out", path] +
+             "--routes", t["routes"], "--out", path, "--keys", self.keydir] +
             (["--mbufs", str(mb)] if mb != DEFAULT_MBUFS else [])))
-        key = "%s_%s" % (scen, tname)
+        key = "%s_%s%s" % (scen, tname, suffix)
+        if scen == "esp" and key not in self.checks:
+            # a peerfwd without IPsec rejects the "ipsec" section: the ESP runs are then
+            # skipped with that note, the rest of the harness runs
+            c = self.checks[key] = check_config(self.peerfwd, path, t["count"])
+            log("peerfwd --check %s: %s in %.2f s" % (os.path.basename(path), "valid" if
+                c["valid"] else "REJECTED: " + c["output"].splitlines()[-1:][0][-160:],
+                c["seconds"]))
+            return path
         if key not in self.checks:
             self.checks[key] = check_config(self.peerfwd, path, t["count"])
             c = self.checks[key]
@@ -168,6 +195,17 @@ class Data:
         with open(base + ".json") as f:
             meta = json.load(f)
         return {"pf": base + ".pf.pcap", "l3": base + ".l3.pcap", "meta": meta}
+
+    def secgw_config(self, mode):
+        """ipsec-secgw's configuration for one SA type, with the key of peerfwd's key file."""
+        import gen_config
+        gen_config.write_keys(self.keydir)
+        keys = {}
+        for d in ("out", "in"):
+            with open(os.path.join(self.keydir, d + ".key")) as f:
+                keys[d] = bytes.fromhex(f.read().strip())
+        path = os.path.join(self.dir, "secgw_%s.cfg" % mode)
+        return espbench.secgw_config(path, mode, keys["out"], keys["in"])
 
     def tiny_rules(self, fam):
         """l3fwd wants both rule files; the family not under test gets one route."""
@@ -369,10 +407,28 @@ def eal_common(prefix, mem, in_pcap, lcores):
             "--vdev", "%s,no-rx=1" % NULL_DEV])
 
 
-def peerfwd_cmd(a, prefix, mem, pcap, config, duration, stats_json):
-    return ([a.peerfwd] + eal_common(prefix, mem, pcap, "0,1") +
-            ["--", "--config", config, "--duration", str(duration), "-q",
-             "--stats-json", stats_json])
+def peerfwd_cmd(a, prefix, mem, pcap, config, duration, stats_json, esp=False):
+    eal = eal_common(prefix, mem, pcap, "0,1")
+    app = ["--config", config, "--duration", str(duration), "-q", "--stats-json", stats_json]
+    if esp:
+        eal, app = peerfwd_esp_args(a, eal, app)
+    return [a.peerfwd] + eal + ["--"] + app
+
+
+def peerfwd_esp_args(a, eal, app):
+    """The crypto device: the same vdev as ipsec-secgw's and crypto-perf's (--crypto-dev);
+    if this peerfwd has a --crypto-dev option (its --help), it is told to use it too."""
+    eal = eal + ["--vdev", espbench.CRYPTO_VDEV[a.crypto_dev]]
+    if "--crypto-dev" in getattr(a, "peerfwd_help", ""):
+        app = app + ["--crypto-dev", espbench.CRYPTO_VDEV[a.crypto_dev]]
+    return eal, app
+
+
+def secgw_cmd(a, prefix, mem, pcap, cfg):
+    """ipsec-secgw on one lcore (its main thread: like l3fwd it wants a TX queue per lcore
+    and the pcap port has one), the same crypto vdev as peerfwd (espbench.secgw_args)."""
+    return ([a.secgw] + eal_common(prefix, mem, pcap, "1") +
+            ["--vdev", espbench.CRYPTO_VDEV[a.crypto_dev], "--"] + espbench.secgw_args(cfg))
 
 
 def testpmd_cmd(a, prefix, mem, pcap, flows):
@@ -468,7 +524,7 @@ def drops_delta(d0, d1):
 
 def fwd_tid(pid, program):
     """Thread id of the forwarding lcore (perf stat -t)."""
-    if program.startswith("l3fwd"):
+    if program.startswith(MAIN_THREAD_FWD):
         return pid        # its only lcore is the main thread
     try:
         for t in os.listdir("/proc/%d/task" % pid):
@@ -651,6 +707,9 @@ def build_jobs(a, prof, data, mem, logdir, mode):
         memargs = cgmem
     dur = int(math.ceil(prof["warmup"] + prof["window"])) + 2
     for scen, tname, mix in items:
+        if scen == "esp":
+            jobs += esp_jobs(a, data, tname, mix, memargs, logdir, mode, dur, seen)
+            continue
         t = data.tables[tname]
         fam = t["family"]
         cfg = data.config(scen, tname)
@@ -710,6 +769,166 @@ def build_jobs(a, prof, data, mem, logdir, mode):
     return jobs
 
 
+def esp_peerfwd_skip(a, data, tname):
+    """None if peerfwd can run the esp configuration, else why not (the report shows it)."""
+    if a.esp_fatal:
+        return a.esp_fatal
+    data.config("esp", tname)
+    c = data.checks["esp_" + tname]
+    if c["valid"]:
+        return None
+    last = (c["output"].splitlines() or [""])[-1].strip()
+    if "unknown field 'ipsec'" in last:
+        # the same words for every table (the file name is in results.json's config_checks)
+        return ("peerfwd built without IPsec (its --check rejects the customer's \"ipsec\" "
+                "section: %s)" % last[last.find("customers["):][:120])
+    return "ERROR: peerfwd rejects the esp configuration: %s" % last[-300:]
+
+
+def esp_jobs(a, data, tname, mix, memargs, logdir, mode, dur, seen):
+    """peerfwd ESP (VLAN 555 -> FIB -> GRE -> ESP) on the encap scenario's frames, and
+    ipsec-secgw (both SA types) on the same IP packets untagged (table-independent)."""
+    out = []
+    tr = data.traffic("encap", tname, mix)
+    key = "peerfwd.esp.%s.%s" % (tname, mix)
+    why = esp_peerfwd_skip(a, data, tname)
+    if why:
+        j = Job(key, "peerfwd", "esp", tname, mix, None, None)
+        j.skip = why
+        out.append(j)
+    else:
+        cfg = data.config("esp", tname)
+        sj = os.path.join(logdir, key + ".rep@REP@.stats.json")
+        pre = prefix_new()
+        if mode == "tp":
+            cmd = peerfwd_cmd(a, pre, memargs, tr["pf"], cfg, dur, sj, esp=True)
+            j = Job(key, "peerfwd", "esp", tname, mix, cmd, "sigint", self_exit=True,
+                    duration=dur, stats_json=sj, in_meta=tr["meta"], frames="pf")
+        else:
+            cmd = peerfwd_cmd(a, pre, memargs, tr["pf"], cfg, 600, sj, esp=True)
+            j = Job(key, "peerfwd", "esp", tname, mix, cmd, "sigint", stats_json=sj,
+                    in_meta=tr["meta"], frames="pf")
+        j.prefix = pre
+        out.append(j)
+    for m in espbench.SECGW_MODES:
+        sk = "secgw-%s.esp.%s" % (m, mix)
+        if sk in seen:
+            continue
+        seen.add(sk)
+        j = Job(sk, "secgw-" + m, "esp", tname, mix, None, None, in_meta=tr["meta"],
+                frames="l3", cg_toggle="ipsec_launch_one_lcore")
+        if a.esp_fatal or not a.secgw:
+            j.skip = a.esp_fatal or "ipsec-secgw not built (see bench/out/ipsec-secgw/build.log)"
+        else:
+            pre = prefix_new()
+            j.cmd = secgw_cmd(a, pre, memargs, tr["l3"], data.secgw_config(m))
+            j.stop = "sigint"
+            j.prefix = pre
+        out.append(j)
+    return out
+
+
+def cryptoperf_jobs(a, prof):
+    """(key, device, mix, sizes of) for every crypto-perf run of a repetition."""
+    out = []
+    if "esp" not in prof["scenarios"]:
+        return out
+    mixes = prof["scenarios"]["esp"][1]
+    for dev in a.cp_devices:
+        for mix in mixes:
+            for who in ("pf", "secgw"):
+                out.append(("cryptoperf.esp.%s.%s.%s" % (dev, mix, who), dev, mix, who == "pf"))
+    return out
+
+
+def esp_probe(a, mem, logdir):
+    """Can the crypto vdevs start (crypto-perf, 20k operations)? Sets a.esp_fatal when the
+    device shared by peerfwd and ipsec-secgw cannot; drops the others from a.cp_devices."""
+    notes = {}
+    ok_devs = []
+    devs = list(dict.fromkeys([a.crypto_dev] + a.cp_devices))
+    for dev in devs:
+        r = espbench.run_cryptoperf(a.cryptoperf, prefix_new(), mem.eal(), dev, "64", True,
+                                    20000, os.path.join(logdir, "cryptoperf.probe.%s.log" % dev),
+                                    timeout=60)
+        notes[dev] = "ok" if r["ok"] else "cannot start: %s" % (
+            r.get("error", "?") + " " + r.get("log_tail", "").strip().replace("\n", " | ")[-300:])
+        log("crypto device %s: %s" % (dev, notes[dev]))
+        if r["ok"]:
+            ok_devs.append(dev)
+        elif dev == a.crypto_dev:
+            a.esp_fatal = "crypto vdev %s cannot start (%s)" % (
+                espbench.CRYPTO_VDEV[dev], notes[dev])
+    a.cp_devices = [d for d in a.cp_devices if d in ok_devs]
+    return notes
+
+
+def esp_verify(a, data, prof, mem, logdir):
+    """Run peerfwd and ipsec-secgw once on the IMIX frames with the ESP port writing a pcap,
+    decrypt what they sent (scapy) and compare it with what they received: the figures are
+    only worth comparing if both really produce this ESP."""
+    out = {}
+    if a.esp_fatal:
+        return out
+    tname = prof["scenarios"]["esp"][0][0]
+    tr = data.traffic("encap", tname, "imix")
+    vdir = os.path.join(logdir, "esp_verify")
+    os.makedirs(vdir, exist_ok=True)
+    import gen_config
+    key = gen_config.esp_key("out")
+    progs = []
+    if not esp_peerfwd_skip(a, data, tname):
+        cfg = data.config("esp", tname, core="net_pcap1")
+
+        def pf_cmd(pre, inp, outp):
+            eal, app = peerfwd_esp_args(a, verify_eal(pre, mem, inp, outp, "0,1"),
+                                        ["--config", cfg, "--idle-exit", "1000",
+                                         "--duration", "30", "-q"])
+            return [a.peerfwd] + eal + ["--"] + app
+        progs.append(("peerfwd", tr["pf"], True, pf_cmd))
+    if a.secgw:
+        for m in espbench.SECGW_MODES:
+            progs.append(("secgw-" + m, tr["l3"], False, lambda pre, inp, outp, m=m: (
+                [a.secgw] + verify_eal(pre, mem, inp, outp, "1") +
+                ["--vdev", espbench.CRYPTO_VDEV[a.crypto_dev], "--"] +
+                espbench.secgw_args(data.secgw_config(m)))))
+    for name, inp, gre, mk in progs:
+        outp = os.path.join(vdir, name + ".out.pcap")
+        if os.path.exists(outp):
+            os.remove(outp)
+        pre = prefix_new()
+        cmd = mk(pre, inp, outp)
+        lp = os.path.join(vdir, name + ".log")
+        with open(lp, "wb") as lf:
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=lf,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+        LIVE.add(p.pid)
+        try:
+            # peerfwd exits by itself (--idle-exit); ipsec-secgw idles once the pcap is sent
+            p.wait(timeout=4 if name.startswith("secgw") else 40)
+        except subprocess.TimeoutExpired:
+            stop_proc(p, "sigint", 20)
+        LIVE.discard(p.pid)
+        shutil.rmtree("/var/run/dpdk/" + pre, ignore_errors=True)
+        r = espbench.verify_pcap(inp, outp, key, gre)
+        r["exit"] = p.returncode
+        r["cmd"] = " ".join(cmd)
+        out[name] = r
+        log("ESP output check %-10s %s: %s of %s packets decrypted and equal to the input, "
+            "encrypted lengths %s%s" % (name, "ok" if r.get("ok") else "FAILED",
+                                       r.get("matched"), r.get("packets"),
+                                       r.get("encrypted_len"), "".join(
+                                           " | " + e for e in r.get("errors", []))))
+    return out
+
+
+def verify_eal(prefix, mem, in_pcap, out_pcap, lcores):
+    """As eal_common, but the input is sent once and port 1 writes a pcap."""
+    return (["-l", lcores] + mem.eal() + ["--no-pci", "--file-prefix", prefix,
+            "--log-level=*:warning", "--vdev", "%s,rx_pcap=%s" % (EDGE_PCAP, in_pcap),
+            "--vdev", "net_pcap1,tx_pcap=%s" % out_pcap])
+
+
 # ---------------------------------------------------------------- callgrind
 
 def callgrind_job(a, job, logdir, seconds):
@@ -718,8 +937,8 @@ def callgrind_job(a, job, logdir, seconds):
     os.makedirs(cgdir)
     vg = ["valgrind", "--tool=callgrind", "--separate-threads=yes", "--fair-sched=yes",
           "--callgrind-out-file=%s/callgrind.out.%%p" % cgdir]
-    if job.program.startswith("l3fwd"):
-        # l3fwd forwards on its main thread, which also built the tables: count only
+    if job.program.startswith(MAIN_THREAD_FWD):
+        # l3fwd (and ipsec-secgw) forward on their main thread, which also built the tables: count only
         # inside its forwarding loop
         vg.append("--toggle-collect=" + job.cg_toggle)
     res = run_job(a, job, NULL_DEV, 0, seconds, cgdir, 0, False, startup_timeout=600,
@@ -735,7 +954,8 @@ def callgrind_job(a, job, logdir, seconds):
         if not fn.startswith("callgrind.out."):
             continue
         total, objs = thread_costs(os.path.join(cgdir, fn))
-        rank = total if job.program.startswith("l3fwd") else objs.get("librte_net_pcap", 0)
+        rank = total if job.program.startswith(MAIN_THREAD_FWD) else objs.get("librte_net_pcap",
+                                                                                 0)
         if total and (best is None or rank > best[2]):
             best = (total, fn, rank, objs)
     pk = res.get("own", {}).get("tx_packets")
@@ -825,6 +1045,13 @@ def machine_info(peerfwd):
         pass
     try:
         repo = os.path.dirname(HERE)
+        # a binary from another build (run.sh --peerfwd): its meson build's source tree
+        mi = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(peerfwd))),
+                          "meson-info", "meson-info.json")
+        if os.path.exists(mi):
+            with open(mi) as f:
+                repo = json.load(f)["directories"]["source"]
+            info["peerfwd_source"] = repo
         rev = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                              text=True).stdout.strip()
@@ -861,7 +1088,15 @@ def main():
     ap.add_argument("--callgrind-seconds", type=float, default=30.0,
                     help="at most this long per callgrind run (it stops at 1M packets)")
     ap.add_argument("--callgrind-packets", type=int, default=1000000)
-    ap.add_argument("--only", help="run only jobs whose key contains this string")
+    ap.add_argument("--only", help="run only jobs whose key contains this string; a "
+                    "scenario name (encap, public, decap, encap6, esp) also limits the "
+                    "inputs generated to that scenario's")
+    ap.add_argument("--secgw", help="the patched ipsec-secgw (bench/secgw_patch.py); "
+                    "without it the secgw runs are skipped")
+    ap.add_argument("--cryptoperf", default=shutil.which("dpdk-test-crypto-perf"))
+    ap.add_argument("--crypto-dev", default="crypto_aesni_gcm",
+                    choices=sorted(espbench.CRYPTO_VDEV),
+                    help="crypto device of peerfwd's and ipsec-secgw's ESP runs")
     ap.add_argument("--flows", type=int,
                     help="destinations (frames) per pcap (default 4104, quick 1032); above "
                          "8192 every program's mbuf pool is enlarged to hold the pcap")
@@ -869,7 +1104,16 @@ def main():
                     help="the -march peerfwd and l3fwd were built with (run.sh --cpu)")
     a = ap.parse_args()
     a.out = os.path.abspath(a.out)
+    a.esp_fatal = None
     prof = dict(QUICK if a.quick else FULL)
+    if a.only in prof["scenarios"]:
+        prof["scenarios"] = {a.only: prof["scenarios"][a.only]}
+    used = {t for ts, _ in prof["scenarios"].values() for t in ts}
+    prof["tables4"] = {k: v for k, v in prof["tables4"].items() if k in used}
+    prof["tables6"] = {k: v for k, v in prof["tables6"].items() if k in used}
+    if not any(s != "esp" for s in prof["scenarios"]):
+        prof["cg_tables"] = {k: v for k, v in prof["cg_tables"].items() if k == "cg4"}
+    a.cp_devices = list(prof["cp_devices"])
     for k in ("reps", "warmup", "window", "flows"):
         if getattr(a, k) is not None:
             prof[k] = getattr(a, k)
@@ -900,7 +1144,14 @@ def main():
     log("perf stat cycles: %s" % ("supported" if perf_ok else "unsupported (" + perf_note + ")"))
     mem = Memory(a.out, a.mem)
     results = {"meta": meta, "runs": [], "callgrind": [], "skipped": [], "config_checks": {},
-               "failed_attempts": []}
+               "failed_attempts": [], "cryptoperf": []}
+    try:
+        a.peerfwd_help = subprocess.run([a.peerfwd, "--help"], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True,
+                                        timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired) as e:
+        a.peerfwd_help = ""
+        log("peerfwd --help: %s" % e)
 
     def on_signal(sig, frm):
         raise KeyboardInterrupt
@@ -909,9 +1160,33 @@ def main():
         mem.setup()
         meta["memory"] = {"mode": mem.mode, "note": mem.note}
         log("memory: %s (%s)" % (mem.mode, mem.note))
+        cpj = cryptoperf_jobs(a, prof)
+        if a.only:
+            cpj = [c for c in cpj if a.only in c[0]]
         jobs = build_jobs(a, prof, data, mem, logdir, "tp")
         if a.only:
             jobs = [j for j in jobs if a.only in j.key]
+        esp_on = bool(cpj) or any(j.scen == "esp" for j in jobs)
+        if esp_on:
+            esp = results["esp"] = {
+                "crypto_dev": a.crypto_dev, "crypto_vdev": espbench.CRYPTO_VDEV[a.crypto_dev],
+                "sizes": espbench.size_table(), "secgw_modes": {
+                    k: {"sa_type": v[0], "what": v[1]} for k, v in
+                    espbench.SECGW_MODES.items()},
+                "secgw": a.secgw, "cryptoperf": a.cryptoperf,
+                "peerfwd_help_crypto": [l.strip() for l in a.peerfwd_help.splitlines()
+                                        if re.search(r"crypt|ipsec|esp\b", l, re.I)]}
+            if not a.cryptoperf:
+                a.esp_fatal = "dpdk-test-crypto-perf not found (Debian package dpdk)"
+            else:
+                esp["devices"] = esp_probe(a, mem, logdir)
+            cpj = [c for c in cpj if c[1] in a.cp_devices] if not a.esp_fatal else []
+            esp["fatal"] = a.esp_fatal
+            for j in jobs:
+                if j.scen == "esp" and a.esp_fatal and not getattr(j, "skip", None):
+                    j.skip = a.esp_fatal
+        if esp_on and not a.esp_fatal and any(j.scen == "esp" for j in jobs):
+            results["esp"]["verify"] = esp_verify(a, data, prof, mem, logdir)
         for j in jobs:
             if getattr(j, "skip", None):
                 results["skipped"].append({"key": j.key, "program": j.program,
@@ -944,6 +1219,17 @@ def main():
                 else:
                     log("rep %d/%d job %2d/%d %-36s FAILED: %s"
                         % (rep + 1, prof["reps"], n + 1, len(live), j.key, r.get("error")))
+            # crypto-perf on the same device and sizes, in the same repetition
+            for key, dev, mix, gre in cpj:
+                r = espbench.run_cryptoperf(
+                    a.cryptoperf, prefix_new(), mem.eal(), dev, mix, gre, prof["cp_ops"][mix],
+                    os.path.join(logdir, "%s.rep%d.log" % (key, rep)))
+                r.update({"key": key, "rep": rep})
+                results["cryptoperf"].append(r)
+                log("rep %d/%d %-44s %s" % (rep + 1, prof["reps"], key, "%.3f MOps, %.2f Gbps, "
+                                            "%.0f cycles/op" % (r["mops"], r["gbps_exact"],
+                                                                r["cycles_per_op"])
+                                            if r["ok"] else "FAILED: " + r.get("error", "?")))
         if cg_on:
             cgjobs = build_jobs(a, prof, data, mem, logdir, "cg")
             if a.only:
@@ -970,7 +1256,11 @@ def main():
     with open(path, "w") as f:
         json.dump(results, f, indent=1)
     log("wrote %s (%.0f s)" % (path, meta["elapsed_s"]))
-    failed = [r for r in results["runs"] + results["callgrind"] if not r["ok"]]
+    failed = [r for r in results["runs"] + results["callgrind"] + results["cryptoperf"]
+              if not r["ok"]]
+    failed += [s for s in results["skipped"] if s["why"].startswith("ERROR")]
+    failed += [v for v in results.get("esp", {}).get("verify", {}).values()
+               if v.get("ok") is False]
     return 1 if failed or meta.get("interrupted") else 0
 
 

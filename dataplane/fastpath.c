@@ -79,9 +79,10 @@ fast_ip(struct fast_batch *b, struct rte_mbuf *m, const uint8_t *ip, uint32_t av
 	uint16_t tlen;
 
 	if (et == RTE_ETHER_TYPE_IPV4) {
+		if (avail < sizeof(struct rte_ipv4_hdr))
+			return false;
 		tlen = pf_rd16(ip + 2);
-		if (ip[0] != 0x45 || avail < sizeof(struct rte_ipv4_hdr) ||
-		    tlen < sizeof(struct rte_ipv4_hdr) || tlen > avail || ip[8] <= 1 ||
+		if (ip[0] != 0x45 || tlen < sizeof(struct rte_ipv4_hdr) || tlen > avail || ip[8] <= 1 ||
 		    martian_src(ip) || !pf_ip4_hdr20_ok(ip))
 			return false;
 		b->ctx4[b->n4] = c;
@@ -250,10 +251,11 @@ pf_fast_input(struct pf_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16
 
 		if (i + 2 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
+		if (m->nb_segs != 1 || len < off || len - off > avail_max)
+			goto slow;
 		memcpy(&d32, d, 4);
 		memcpy(&d16, d + 4, 2);
-		if (m->nb_segs != 1 || len < off || len - off > avail_max || d32 != mac_lo ||
-		    d16 != mac_hi)
+		if (d32 != mac_lo || d16 != mac_hi)
 			goto slow;
 		if (core) {
 			et = pf_rd16(d + 12);

@@ -27,7 +27,7 @@ keys=(address address6 allow_default_route asn bandwidth_mbps burst c_tag contex
     '"2001:db8::/32"' '"02:00:00:00:00:01"'
 } > "$out/config.dict"
 clang "${flags[@]}" $(pkg-config --cflags jansson) \
-  tests/fuzz/fuzz_config.c common/config.c \
+  tests/fuzz/fuzz_config.c common/config.c common/ipsec_conf.c \
   -o "$out/fuzz_config" $(pkg-config --libs jansson)
 echo "build_config: $out/fuzz_config"
 secs=${1:-0}

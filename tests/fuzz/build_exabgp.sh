@@ -14,7 +14,7 @@ flags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API -DPF_SRCDIR="\"$
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -fno-omit-frame-pointer -Wall -Wextra -Wno-address-of-packed-member -I.)
 clang "${flags[@]}" $(pkg-config --cflags jansson libdpdk) \
-  tests/fuzz/fuzz_exabgp.c control/feed_exabgp.c control/feed.c common/config.c \
+  tests/fuzz/fuzz_exabgp.c control/feed_exabgp.c control/feed.c common/config.c common/ipsec_conf.c \
   -o "$out/fuzz_exabgp" $(pkg-config --libs jansson libdpdk) -lpthread
 echo "build_exabgp: $out/fuzz_exabgp"
 secs=${1:-0}

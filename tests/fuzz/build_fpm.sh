@@ -15,7 +15,7 @@ flags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API -DPF_SRCDIR="\"$
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
   -fno-omit-frame-pointer -Wall -Wextra -Wno-address-of-packed-member -I.)
 clang "${flags[@]}" $(pkg-config --cflags jansson libdpdk) \
-  tests/fuzz/fuzz_fpm.c control/feed_fpm.c control/feed.c common/config.c \
+  tests/fuzz/fuzz_fpm.c control/feed_fpm.c control/feed.c common/config.c common/ipsec_conf.c \
   -o "$out/fuzz_fpm" $(pkg-config --libs jansson libdpdk) -lpthread
 echo "build_fpm: $out/fuzz_fpm"
 secs=${1:-0}
