@@ -93,7 +93,12 @@ static int
 nh_get(struct pf_build *b, const struct pf_nexthop *want, uint32_t *out)
 {
 	struct pf_tables *t = b->t;
+	struct pf_nexthop nh = *want;
 
+	/* the header template and fast-path flags follow from the fields (nexthop.c) */
+	if (pf_nh_prepare(&nh, &t->port[nh.port].mac) < 0)
+		return fail(b, -EINVAL, "next hop on port %u: tags on a GRE next hop", nh.port);
+	want = &nh;
 	for (uint32_t i = 1; i < t->n_nh; i++) {
 		if (memcmp(&t->nh[i], want, sizeof(*want)) == 0) {
 			*out = i;

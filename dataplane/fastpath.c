@@ -21,9 +21,10 @@
  * Both paths take the same decisions, write the same bytes (output.h) and count the same
  * way; tests/unit/test_dataplane.c runs its packets through both and compares.
  *
- * One difference is visible: within a burst, fast-path packets are queued for TX before
+ * Two differences are visible: within a burst, fast-path packets are queued for TX before
  * the ones the general path forwards, so a flow whose packets alternate between the paths
- * (e.g. some with IP options) can be reordered inside one burst.
+ * (e.g. some with IP options) can be reordered inside one burst; and a burst's IPv4
+ * packets leave before its IPv6 ones (different flows, so no flow is reordered).
  */
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -35,7 +36,14 @@
 #include "dataplane/pkt.h"
 #include "dataplane/worker.h"
 
+/* GCC's SLP vectorizer packs the per-run counters into vector registers and moves them
+ * in and out on every packet: measured 13 instructions per packet more. */
+#pragma GCC optimize("no-tree-slp-vectorize")
+
 #define ETH_VLAN_HLEN (RTE_ETHER_HDR_LEN + 4)
+/* Headroom pass 1 requires, so that no next hop's headers need a check in pass 2: the
+ * longest (6 + PF_NH_HDR_MAX, GRE) in front of the shortest offset (untagged). */
+#define FAST_HEADROOM (RTE_ETHER_ADDR_LEN + PF_NH_HDR_MAX - RTE_ETHER_HDR_LEN)
 
 /* RFC 1812 5.3.7 (same rule as ip_input.c): 0/8, 127/8 and 224/3 never forwarded. */
 static inline bool
@@ -57,14 +65,11 @@ martian_src6(const uint8_t *ip)
 	return ip[8] == 0xff || (hi == 0 && (lo == 0 || lo == PF_BE64(1)));
 }
 
-/* The packets of one round: arrival order, with their lookups split by family. */
+/* The packets of one round, by family. Packets of different families belong to
+ * different flows, so handling the IPv4 ones first reorders no flow. */
 struct fast_batch {
-	uint16_t n, n4, n6;
-	struct rte_mbuf *m[PF_MAX_BURST];
-	uint16_t ctx[PF_MAX_BURST];
-	uint16_t slot[PF_MAX_BURST];   /* index into the family's lookup arrays */
-	uint8_t fam[PF_MAX_BURST];
-	uint32_t res[PF_MAX_BURST];
+	uint16_t n4, n6;
+	struct rte_mbuf *m4[PF_MAX_BURST], *m6[PF_MAX_BURST];
 	uint32_t ctx4[PF_MAX_BURST], dst4[PF_MAX_BURST], res4[PF_MAX_BURST];
 	uint32_t ctx6[PF_MAX_BURST], res6[PF_MAX_BURST];
 	uint8_t dst6[PF_MAX_BURST][16];
@@ -79,16 +84,29 @@ fast_ip(struct fast_batch *b, struct rte_mbuf *m, const uint8_t *ip, uint32_t av
 	uint16_t tlen;
 
 	if (et == RTE_ETHER_TYPE_IPV4) {
+		uint64_t q0, q1;
+		uint32_t q2;
+		uint8_t src0;
+
 		if (avail < sizeof(struct rte_ipv4_hdr))
 			return false;
-		tlen = pf_rd16(ip + 2);
-		if (ip[0] != 0x45 || tlen < sizeof(struct rte_ipv4_hdr) || tlen > avail || ip[8] <= 1 ||
-		    martian_src(ip) || !pf_ip4_hdr20_ok(ip))
+		/* the header as three words: version/IHL, TOS, length, ID, fragment |
+		 * TTL, protocol, checksum, source | destination */
+		memcpy(&q0, ip, 8);
+		memcpy(&q1, ip + 8, 8);
+		memcpy(&q2, ip + 16, 4);
+		tlen = PF_BE32((uint32_t)q0) & 0xffff;
+		src0 = (uint8_t)(q1 >> 32);
+		/* RFC 1812 5.3.7 (martian_src): source 0/8, 127/8 or 224/3 */
+		if ((uint8_t)q0 != 0x45 || tlen < sizeof(struct rte_ipv4_hdr) || tlen > avail ||
+		    (uint8_t)q1 <= 1 || (uint8_t)(src0 - 1) >= 223 || src0 == 127)
 			return false;
+		/* RFC 1071 sum of the five 32-bit words (pf_ip4_hdr20_ok()) */
+		if (((q0 & 0xffffffff) + (q0 >> 32) + (q1 & 0xffffffff) + (q1 >> 32) + q2) % 0xffff)
+			return false;
+		b->m4[b->n4] = m;
 		b->ctx4[b->n4] = c;
-		b->dst4[b->n4] = pf_rd32(ip + 16);
-		b->slot[b->n] = b->n4++;
-		b->fam[b->n] = 4;
+		b->dst4[b->n4++] = PF_BE32(q2);
 	} else if (et == RTE_ETHER_TYPE_IPV6) {
 		if (avail < sizeof(struct rte_ipv6_hdr))
 			return false;
@@ -97,16 +115,12 @@ fast_ip(struct fast_batch *b, struct rte_mbuf *m, const uint8_t *ip, uint32_t av
 		if ((ip[0] >> 4) != 6 || tlen > avail || ip[7] <= 1 || ip[24] == 0xff ||
 		    martian_src6(ip))
 			return false;
+		b->m6[b->n6] = m;
 		b->ctx6[b->n6] = c;
-		memcpy(b->dst6[b->n6], ip + 24, 16);
-		b->slot[b->n] = b->n6++;
-		b->fam[b->n] = 6;
+		memcpy(b->dst6[b->n6++], ip + 24, 16);
 	} else {
 		return false;
 	}
-	b->m[b->n] = m;
-	b->ctx[b->n] = c;
-	b->n++;
 	return true;
 }
 
@@ -117,8 +131,6 @@ fast_lookup(const struct pf_tables *t, struct fast_batch *b)
 		fib4_lookup_bulk(t->fib, b->ctx4, b->dst4, b->res4, b->n4);
 	if (b->n6)
 		fib6_lookup_bulk(t->fib, b->ctx6, (const uint8_t(*)[16])b->dst6, b->res6, b->n6);
-	for (uint16_t k = 0; k < b->n; k++)
-		b->res[k] = b->fam[k] == 4 ? b->res4[b->slot[k]] : b->res6[b->slot[k]];
 }
 
 /*
@@ -153,57 +165,84 @@ fast_decap(const struct pf_tables *t, struct rte_mbuf *m, const uint8_t *ip,
 		       tlen - sizeof(struct rte_ipv4_hdr) - PF_GRE_KEY_HLEN, proto, c->ctx);
 }
 
+/* Context counters of the packets of one burst from one input context, added up in
+ * registers and written once (bursts usually come from a single VLAN): ctx in, and the
+ * customer's to_cloud for CORE and GRE next hops (pf_bill()). */
+static inline void
+fast_run_flush(struct pf_worker *w, uint16_t ctx, uint32_t pkts, uint32_t bytes,
+	       uint32_t cloud_pkts, uint32_t cloud_bytes)
+{
+	uint16_t cu;
+
+	if (pkts == 0)
+		return;
+	w->c.ctx[ctx].in.pkts += pkts;
+	w->c.ctx[ctx].in.bytes += bytes;
+	cu = w->t->ctx[ctx].customer;
+	if (cloud_pkts != 0 && cu != 0xffff) {
+		w->c.cust[cu].to_cloud.pkts += cloud_pkts;
+		w->c.cust[cu].to_cloud.bytes += cloud_bytes;
+	}
+}
+
 /*
- * Pass 2: next-hop checks, then rewrite and queue for TX; what fails a check is appended
- * to pkts[nslow...] for the general path, unchanged. off: the IP header's offset (for
- * decap: the inner one's). inner (first round on core ports): where GRE for us goes.
+ * Pass 2 over the packets of one family: next-hop checks, then rewrite and queue for
+ * TX; what fails a check is appended to pkts[nslow...] for the general path, unchanged.
+ * off: the IP header's offset (for decap: the inner one's). inner (IPv4 of the first
+ * round on core ports): where GRE for us goes.
  */
 static __rte_always_inline uint16_t
 fast_output(struct pf_worker *w, const bool core, const unsigned off, struct fast_batch *b,
-	    struct rte_mbuf **pkts, uint16_t nslow, const bool only4, const bool decap,
+	    const uint8_t family, struct rte_mbuf **pkts, uint16_t nslow, const bool decap,
 	    struct fast_batch *inner)
 {
 	const struct pf_tables *t = w->t;
+	const uint8_t dir = core ? PF_NH_FAST_FROM_CORE : PF_NH_FAST_FROM_EDGE;
+	const uint16_t n = family == 4 ? b->n4 : b->n6;
+	struct rte_mbuf *const *mb = family == 4 ? b->m4 : b->m6;
+	const uint32_t *res = family == 4 ? b->res4 : b->res6;
+	const uint32_t *ctx = family == 4 ? b->ctx4 : b->ctx6;
+	uint16_t run_ctx = (uint16_t)ctx[0], ip_id = w->ip_id;
+	uint32_t run_pkts = 0, run_bytes = 0, run_cloud_pkts = 0, run_cloud_bytes = 0, n_gre = 0;
+	/* the TX buffer of the last port used, its count kept in a register */
+	struct pf_txbuf *tb = NULL;
+	uint16_t tx_port = UINT16_MAX, tn = 0;
 
-	for (uint16_t k = 0; k < b->n; k++) {
-		struct rte_mbuf *m = b->m[k];
-		const struct pf_nexthop *nh = &t->nh[b->res[k]];
+	for (uint16_t k = 0; k < n; k++) {
+		struct rte_mbuf *m = mb[k];
+		const struct pf_nexthop *nh = &t->nh[res[k]];
 		uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
-		const uint8_t family = only4 ? 4 : b->fam[k];
 		unsigned tlen = family == 4 ? pf_rd16(ip + 2)
 					    : sizeof(struct rte_ipv6_hdr) + pf_rd16(ip + 4);
-		unsigned avail = rte_pktmbuf_data_len(m) - off, l2;
+		unsigned avail = rte_pktmbuf_data_len(m) - off;
 		uint64_t mac;
 
-		if (unlikely(nh->type == PF_NH_ECMP)) {
-			struct pf_meta md = {.l3 = off, .family = family, .ctx = b->ctx[k]};
+		if (unlikely(!(nh->fast & dir))) {
+			if (nh->type == PF_NH_ECMP) {
+				struct pf_meta md = {.l3 = off, .family = family, .ctx = ctx[k]};
 
-			nh = pf_ecmp_pick(t, m, &md, nh);
-		}
-		if (unlikely(nh->type != PF_NH_EDGE && nh->type != PF_NH_CORE &&
-			     nh->type != PF_NH_GRE)) {
-			if (inner != NULL && nh->type == PF_NH_LOCAL && family == 4 &&
-			    fast_decap(t, m, ip, inner))
+				nh = pf_ecmp_pick(t, m, &md, nh);
+				if (nh->fast & dir)
+					goto checked;
+			} else if (inner != NULL && nh->type == PF_NH_LOCAL && family == 4 &&
+				   fast_decap(t, m, ip, inner)) {
 				continue;
+			}
+			/* cloud traffic never hairpins back to the core (ip_input.c: wrong_dir) */
 			goto slow2;
 		}
-		/* cloud traffic never hairpins back to the core (ip_input.c: wrong_dir) */
-		if (unlikely(core && nh->type != PF_NH_EDGE))
-			goto slow2;
+checked:
 		if (unlikely(tlen > nh->mtu))
 			goto slow2;
 		mac = __atomic_load_n(&t->neigh_mac[nh->neigh], __ATOMIC_ACQUIRE);
 		if (unlikely(!(mac & PF_NEIGH_VALID)))
 			goto slow2;
-		l2 = pf_output_hlen(nh);
-		if (unlikely(off < l2 && rte_pktmbuf_headroom(m) < l2 - off))
-			goto slow2;
 
-		/* Committed: from here on this packet is the fast path's. */
-		if (!core) {
-			w->c.ctx[b->ctx[k]].in.pkts++;
-			w->c.ctx[b->ctx[k]].in.bytes += avail;
-		}
+		/* Committed: from here on this packet is the fast path's. Next-hop fields
+		 * are read before the first store into the packet, which may alias them. */
+		const uint8_t type = nh->type, esp = nh->esp;
+		const uint16_t port = nh->port;
+
 		if (decap)
 			w->c.event[PF_EV_gre_decap]++;
 		/* Ethernet pads short frames; the padding must not travel on. */
@@ -213,14 +252,117 @@ fast_output(struct pf_worker *w, const bool core, const unsigned off, struct fas
 			pf_ip4_dec_ttl((struct rte_ipv4_hdr *)ip);
 		else
 			ip[7]--; /* hop limit */
-		pf_output_headers(w, m, off, family, nh, mac, tlen);
-		pf_bill(w, b->ctx[k], core, nh, tlen);
-		if (unlikely(nh->esp))
-			pf_esp_output(w, m, nh); /* batched, encrypted at flush (esp.c) */
-		else
-			pf_tx(w, nh->port, m);
+		pf_output_write(m, off, family, nh, mac, tlen, ip_id);
+		n_gre += type == PF_NH_GRE;
+		ip_id += type == PF_NH_GRE;
+		if (!core) {
+			/* pf_bill() for packets from an edge port, with the input context's
+			 * counters accumulated over the run */
+			if (unlikely(ctx[k] != run_ctx)) {
+				fast_run_flush(w, run_ctx, run_pkts, run_bytes, run_cloud_pkts,
+					       run_cloud_bytes);
+				run_ctx = (uint16_t)ctx[k];
+				run_pkts = run_bytes = run_cloud_pkts = run_cloud_bytes = 0;
+			}
+			run_pkts++;
+			run_bytes += avail;
+			if (type != PF_NH_EDGE) {
+				run_cloud_pkts++;
+				run_cloud_bytes += tlen;
+			} else {
+				pf_bill(w, (uint16_t)ctx[k], false, nh, tlen);
+			}
+		} else {
+			pf_bill(w, (uint16_t)ctx[k], true, nh, tlen);
+		}
+		if (unlikely(esp)) {
+			/* batched, encrypted at flush (esp.c), which may transmit and
+			 * number outer headers: hand over what is kept in registers */
+			if (tb != NULL)
+				tb->n = tn;
+			w->ip_id = ip_id;
+			pf_esp_output(w, m, nh);
+			ip_id = w->ip_id;
+			if (tb != NULL)
+				tn = tb->n;
+			continue;
+		}
+		/* pf_tx() */
+		if (unlikely(port != tx_port)) {
+			if (tb != NULL)
+				tb->n = tn;
+			tx_port = port;
+			tb = &w->tx[tx_port];
+			tn = tb->n;
+		}
+		tb->pkts[tn++] = m;
+		if (unlikely(tn == RTE_DIM(tb->pkts))) {
+			tb->n = tn;
+			pf_tx_flush_port(w, tx_port);
+			tn = tb->n;
+		}
 		continue;
 slow2:
+		pkts[nslow++] = m;
+	}
+	if (tb != NULL)
+		tb->n = tn;
+	if (!core)
+		fast_run_flush(w, run_ctx, run_pkts, run_bytes, run_cloud_pkts, run_cloud_bytes);
+	w->ip_id = ip_id;
+	w->c.event[PF_EV_gre_encap] += n_gre;
+	return nslow;
+}
+
+/*
+ * Pass 1: L2 and IP header checks, context and destination of every packet of a burst
+ * from port p into b; the others are compacted at the start of pkts, their number
+ * returned.
+ */
+static __rte_always_inline uint16_t
+fast_classify(struct fast_batch *b, const struct pf_port *p, const bool core,
+	      struct rte_mbuf **pkts, uint16_t n)
+{
+	const unsigned off = core ? RTE_ETHER_HDR_LEN : ETH_VLAN_HLEN;
+	const uint16_t *vlan_ctx = p->vlan_ctx;
+	const uint32_t avail_max = p->mtu;
+	uint64_t mac; /* our MAC in the low 48 bits */
+	uint16_t nslow = 0;
+
+	mac = pf_mac_to_u64(&p->mac);
+	b->n4 = b->n6 = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t len = rte_pktmbuf_data_len(m), tag;
+		uint64_t d64;
+		uint16_t c, et;
+
+		if (i + 2 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
+		/* one segment, room for any next hop's headers, the MTU */
+		if (m->nb_segs != 1 || m->data_off < FAST_HEADROOM || len - off > avail_max)
+			goto slow; /* (len < off wraps above avail_max) */
+		/* destination MAC: the first 8 bytes without the 2 of the source */
+		memcpy(&d64, d, 8);
+		if ((d64 ^ mac) << 16)
+			goto slow;
+		memcpy(&tag, d + 12, 4);
+		if (core) {
+			et = PF_BE32(tag) >> 16;
+			c = PF_CTX_CORE;
+		} else {
+			tag = PF_BE32(tag);
+			if ((tag >> 16) != RTE_ETHER_TYPE_VLAN)
+				goto slow;
+			et = pf_rd16(d + 16);
+			c = vlan_ctx[tag & 0xfff];
+			if (c == PF_CTX_NONE)
+				goto slow;
+		}
+		if (fast_ip(b, m, d + off, len - off, et, c))
+			continue;
+slow:
 		pkts[nslow++] = m;
 	}
 	return nslow;
@@ -232,66 +374,37 @@ pf_fast_input(struct pf_worker *w, uint16_t port, struct rte_mbuf **pkts, uint16
 	const struct pf_tables *t = w->t;
 	const struct pf_port *p = &t->port[port];
 	const bool core = p->is_core;
-	const unsigned off = core ? RTE_ETHER_HDR_LEN : ETH_VLAN_HLEN;
-	/* our MAC as one 32-bit and one 16-bit word */
-	uint32_t mac_lo;
-	uint16_t mac_hi, avail_max = p->mtu, nslow = 0;
+	const unsigned off_in = RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + PF_GRE_KEY_HLEN;
+	uint16_t nslow;
 	struct fast_batch b, inner;
 
-	memcpy(&mac_lo, &p->mac, 4);
-	memcpy(&mac_hi, &p->mac.addr_bytes[4], 2);
-	b.n = b.n4 = b.n6 = 0;
 
 	/* Pass 1: L2 and IP header checks, context, destination. */
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-		uint32_t len = rte_pktmbuf_data_len(m), d32;
-		uint16_t d16, c, et;
-
-		if (i + 2 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
-		if (m->nb_segs != 1 || len < off || len - off > avail_max)
-			goto slow;
-		memcpy(&d32, d, 4);
-		memcpy(&d16, d + 4, 2);
-		if (d32 != mac_lo || d16 != mac_hi)
-			goto slow;
-		if (core) {
-			et = pf_rd16(d + 12);
-			c = PF_CTX_CORE;
-		} else {
-			uint32_t tag = pf_rd32(d + 12);
-
-			if ((tag >> 16) != RTE_ETHER_TYPE_VLAN)
-				goto slow;
-			et = pf_rd16(d + 16);
-			c = p->vlan_ctx[tag & 0xfff];
-			if (c == PF_CTX_NONE)
-				goto slow;
-		}
-		if (fast_ip(&b, m, d + off, len - off, et, c))
-			continue;
-slow:
-		pkts[nslow++] = m;
-	}
-	if (b.n == 0)
+	nslow = core ? fast_classify(&b, p, true, pkts, n) : fast_classify(&b, p, false, pkts, n);
+	if (b.n4 + b.n6 == 0)
 		return nslow;
 	fast_lookup(t, &b);
 
-	/* Pass 2, in arrival order. A burst without IPv6 (the usual case) runs a copy of
-	 * the loop compiled for IPv4 only: measured 14 instructions per packet less. */
+	/* Pass 2, one loop per family (each compiled for its family). */
 	if (!core) {
-		if (b.n6 == 0)
-			return fast_output(w, false, ETH_VLAN_HLEN, &b, pkts, nslow, true, false, NULL);
-		return fast_output(w, false, ETH_VLAN_HLEN, &b, pkts, nslow, false, false, NULL);
+		if (b.n4)
+			nslow = fast_output(w, false, ETH_VLAN_HLEN, &b, 4, pkts, nslow, false, NULL);
+		if (b.n6)
+			nslow = fast_output(w, false, ETH_VLAN_HLEN, &b, 6, pkts, nslow, false, NULL);
+		return nslow;
 	}
-	inner.n = inner.n4 = inner.n6 = 0;
-	nslow = fast_output(w, true, RTE_ETHER_HDR_LEN, &b, pkts, nslow, b.n6 == 0, false, &inner);
-	if (inner.n == 0)
+	inner.n4 = inner.n6 = 0;
+	if (b.n4)
+		nslow = fast_output(w, true, RTE_ETHER_HDR_LEN, &b, 4, pkts, nslow, false, &inner);
+	if (b.n6)
+		nslow = fast_output(w, true, RTE_ETHER_HDR_LEN, &b, 6, pkts, nslow, false, NULL);
+	if (inner.n4 + inner.n6 == 0)
 		return nslow;
 	/* Second round: the decapsulated packets in their customers' contexts. */
 	fast_lookup(t, &inner);
-	return fast_output(w, true, RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + PF_GRE_KEY_HLEN,
-			   &inner, pkts, nslow, false, true, NULL);
+	if (inner.n4)
+		nslow = fast_output(w, true, off_in, &inner, 4, pkts, nslow, true, NULL);
+	if (inner.n6)
+		nslow = fast_output(w, true, off_in, &inner, 6, pkts, nslow, true, NULL);
+	return nslow;
 }

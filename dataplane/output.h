@@ -50,79 +50,100 @@ pf_bill(struct pf_worker *w, uint16_t in_ctx, bool from_core, const struct pf_ne
 static inline unsigned
 pf_output_hlen(const struct pf_nexthop *nh)
 {
-	unsigned l2 = RTE_ETHER_HDR_LEN + 4u * nh->tags.n;
+	return nh->hlen;
+}
 
-	if (nh->type == PF_NH_GRE)
-		l2 += sizeof(struct rte_ipv4_hdr) + PF_GRE_KEY_HLEN;
-	return l2;
+/* The neighbor's MAC, then the next hop's template (nexthop.c) behind it. The copies are
+ * fixed-size and may overlap: 8 + 8 bytes cover the 8, 12 and 16 bytes of an Ethernet
+ * header with 0-2 tags, 32 + 4 the 36 of a GRE next hop. */
+static __rte_always_inline void
+pf_output_copy(uint8_t *d, uint64_t mac, const struct pf_nexthop *nh, uint8_t type, unsigned hl)
+{
+	memcpy(d, &mac, 8); /* bytes 6-7 are overwritten below */
+	if (type == PF_NH_GRE) {
+		memcpy(d + RTE_ETHER_ADDR_LEN, nh->hdr, PF_NH_HDR_MAX);
+	} else {
+		unsigned tl = hl - RTE_ETHER_ADDR_LEN;
+		uint64_t a, b;
+
+		memcpy(&a, nh->hdr, 8);
+		memcpy(&b, nh->hdr + tl - 8, 8);
+		memcpy(d + RTE_ETHER_ADDR_LEN, &a, 8);
+		memcpy(d + RTE_ETHER_ADDR_LEN + tl - 8, &b, 8);
+	}
 }
 
 /*
  * Write the headers in front of the IP packet of len bytes at offset l3 of the
- * single-segment m and return 0, or -1 when the headroom is too small (nothing changed).
- * mac: the neighbor's MAC word (PF_NEIGH_VALID checked by the caller).
+ * single-segment m, whose headroom the caller checked (l3 + headroom >= nh->hlen).
+ * mac: the neighbor's MAC word (PF_NEIGH_VALID checked by the caller). nh: EDGE, CORE
+ * or GRE (hlen != 0). ip_id: the outer header's ID for GRE; the caller counts
+ * PF_EV_gre_encap.
  */
-static inline int
-pf_output_headers(struct pf_worker *w, struct rte_mbuf *m, unsigned l3, uint8_t family,
-		  const struct pf_nexthop *nh, uint64_t mac, unsigned len)
+static __rte_always_inline void
+pf_output_write(struct rte_mbuf *m, unsigned l3, uint8_t family, const struct pf_nexthop *nh,
+		uint64_t mac, unsigned len, uint16_t ip_id)
 {
-	unsigned l2 = pf_output_hlen(nh), ntags = nh->tags.n;
+	/* read before the first store into the packet, which may alias anything */
+	const uint8_t type = nh->type, proto_off = nh->proto_off;
+	const unsigned hl = nh->hlen;
+	const uint32_t hsum = nh->hsum;
+	/* rte_pktmbuf_adj / _prepend without their re-checks: l3 lies in the first
+	 * segment, and the headroom is checked. */
+	int delta = (int)l3 - (int)hl;
 	uint8_t *d;
 
-	/* rte_pktmbuf_adj / _prepend without their re-checks: l3 lies in the first
-	 * segment, and the headroom is checked here. */
-	int delta = (int)l3 - (int)l2;
-
-	if (delta < 0 && rte_pktmbuf_headroom(m) < (unsigned)-delta)
-		return -1;
 	m->data_off += delta;
 	m->data_len -= delta;
 	m->pkt_len -= delta;
 	d = rte_pktmbuf_mtod(m, uint8_t *);
-	memcpy(d, &mac, 6);
-	memcpy(d + 6, &w->t->port[nh->port].mac, 6);
-	d += 12;
-	for (unsigned i = 0; i < ntags; i++, d += 4) {
-		memcpy(d, &nh->tags.tpid[i], 2);
-		memcpy(d + 2, &nh->tags.tci[i], 2);
-	}
-	if (nh->type == PF_NH_GRE) {
-		struct rte_ipv4_hdr o;
-		uint8_t *g = d + 2 + sizeof(o);
-		const uint8_t *in = g + PF_GRE_KEY_HLEN;
-		uint8_t tos;
-		rte_be16_t df;
+	pf_output_copy(d, mac, nh, type, hl);
+	if (family == 6)
+		pf_wr16(d + proto_off, RTE_ETHER_TYPE_IPV6);
+	if (type == PF_NH_GRE) {
+		uint8_t *o = d + RTE_ETHER_HDR_LEN; /* GRE next hops are untagged */
+		const uint8_t *in = d + hl;
+		uint32_t tos, df, s, w0, w1, olen, id;
+		uint16_t ck;
 
-		pf_wr16(d, RTE_ETHER_TYPE_IPV4);
+		/* RFC 2983 uniform model for DSCP/ECN; DF copied so PMTUD keeps working
+		 * (IPv6 is never fragmented en route: DF set). */
 		if (family == 4) {
 			tos = in[1];
-			df = ((const struct rte_ipv4_hdr *)in)->fragment_offset &
-			     RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+			df = in[6] & (RTE_IPV4_HDR_DF_FLAG >> 8);
 		} else {
-			tos = pf_rd32(in) >> 20;
-			df = RTE_BE16(RTE_IPV4_HDR_DF_FLAG); /* IPv6 is never fragmented en route */
+			tos = (pf_rd16(in) >> 4) & 0xff;
+			df = RTE_IPV4_HDR_DF_FLAG >> 8;
 		}
-		/* RFC 2983 uniform model for DSCP/ECN; DF copied so PMTUD keeps working. The
-		 * header is built in registers and stored once (the frame is not 4-byte aligned
-		 * after the tags). */
-		o.version_ihl = RTE_IPV4_VHL_DEF;
-		o.type_of_service = tos;
-		o.total_length = PF_BE16((uint16_t)(len + sizeof(o) + PF_GRE_KEY_HLEN));
-		o.packet_id = PF_BE16(w->ip_id++);
-		o.fragment_offset = df;
-		o.time_to_live = 64;
-		o.next_proto_id = IPPROTO_GRE;
-		o.src_addr = nh->tun_src;
-		o.dst_addr = nh->tun_dst;
-		o.hdr_checksum = 0;
-		o.hdr_checksum = pf_ip4_cksum20(&o);
-		memcpy(d + 2, &o, sizeof(o));
-		pf_wr16(g, 0x2000); /* K bit, version 0 */
-		pf_wr16(g + 2, family == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
-		memcpy(g + 4, &nh->gre_key, 4);
+		/* Words 0-3 of the outer header as they lie in memory: version/IHL, TOS,
+		 * length, ID, DF. The sum is taken on the words as stored too (byte order
+		 * independent, RFC 1071 2(B)): the template's constant words plus these. */
+		olen = PF_BE32(len + sizeof(struct rte_ipv4_hdr) + PF_GRE_KEY_HLEN) >> 16;
+		id = PF_BE32((uint32_t)ip_id) >> 16;
+		w0 = RTE_IPV4_VHL_DEF | tos << 8 | olen << 16;
+		w1 = id | df << 16;
+		memcpy(o, &w0, 4);
+		memcpy(o + 4, &w1, 4);
+		s = hsum + (tos << 8) + olen + id + df;
+		s = (s & 0xffff) + (s >> 16);
+		s = (s & 0xffff) + (s >> 16);
+		ck = (uint16_t)~s;
+		memcpy(o + 10, &ck, 2);
+	}
+}
+
+/* pf_output_write() after checking the headroom: 0, or -1 when it is too small (nothing
+ * changed). */
+static inline int
+pf_output_headers(struct pf_worker *w, struct rte_mbuf *m, unsigned l3, uint8_t family,
+		  const struct pf_nexthop *nh, uint64_t mac, unsigned len)
+{
+	if (rte_pktmbuf_headroom(m) + l3 < nh->hlen)
+		return -1;
+	pf_output_write(m, l3, family, nh, mac, len, w->ip_id);
+	if (nh->type == PF_NH_GRE) {
+		w->ip_id++;
 		w->c.event[PF_EV_gre_encap]++;
-	} else {
-		pf_wr16(d, family == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
 	}
 	return 0;
 }

@@ -45,7 +45,15 @@ struct pf_tags {
 	rte_be16_t tci[2];
 };
 
+/* nh->fast: the fast path may forward to this next hop a packet arriving on ... */
+#define PF_NH_FAST_FROM_EDGE 0x1 /* ... an edge port (EDGE, CORE and GRE next hops) */
+#define PF_NH_FAST_FROM_CORE 0x2 /* ... a core port (EDGE only: no hairpin to the core) */
+/* Header bytes after the neighbor's MAC: GRE 36 (MAC, EtherType, IPv4, GRE with key;
+ * GRE next hops are untagged), EDGE/CORE at most 16 (MAC, two tags, EtherType). */
+#define PF_NH_HDR_MAX 36
+
 struct pf_nexthop {
+	/* First cache line: everything forwarding reads per packet. */
 	uint8_t type;         /* enum pf_nh_type */
 	uint8_t family;       /* of the neighbor: 4 or 6 */
 	uint16_t port;        /* egress DPDK port */
@@ -53,13 +61,29 @@ struct pf_nexthop {
 	uint16_t ctx;         /* EDGE: egress context (tags, counters); GRE: customer's ctx */
 	uint32_t neigh;       /* neighbor index, for the destination MAC */
 	uint32_t customer;    /* customer index, for billing counters */
+	uint8_t esp;          /* GRE: the customer has IPsec, the GRE packet goes into ESP */
+	/* Filled by pf_nh_prepare() from the fields above and below: */
+	uint8_t fast;         /* PF_NH_FAST_* */
+	uint8_t hlen;         /* bytes written in front of the IP packet (0: not a forwarding nh) */
+	uint8_t proto_off;    /* offset of the 16-bit field naming the inner IP version:
+			       * the EtherType, or for GRE the GRE protocol type */
+	uint16_t hsum;        /* GRE: folded ones' complement sum of the outer IPv4 header's
+			       * constant words, as stored in memory (output.h) */
+	uint8_t hdr[PF_NH_HDR_MAX]; /* header bytes 6..hlen-1 for an IPv4 packet; the outer
+			       * IPv4 header's TOS, length, ID, DF and checksum are zero */
+	/* Second cache line: the parameters, for the general path and control. */
 	rte_be32_t gre_key;
 	rte_be32_t tun_src, tun_dst;
 	struct pf_tags tags;
 	uint8_t n_ecmp;          /* ECMP: members (next-hop indices, never ECMP themselves) */
-	uint8_t esp;             /* GRE: the customer has IPsec, the GRE packet goes into ESP */
 	uint32_t ecmp[PF_ECMP_MAX];
 } __rte_cache_aligned;
+
+/* Complete a next hop whose type, port, tags, GRE and ESP fields are set: its header
+ * template, fast-path flags and checksum constant. src: the egress port's MAC. Control
+ * calls it on every next hop before publishing it. 0, or -EINVAL for a combination the
+ * header writer cannot produce (tags on a GRE next hop). */
+int pf_nh_prepare(struct pf_nexthop *nh, const struct rte_ether_addr *src);
 
 /* A neighbor's MAC lives in one 64-bit word so that control updates it atomically:
  * bits 0..47 MAC (byte 0 in the low byte), bit 63 valid. */
