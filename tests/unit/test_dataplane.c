@@ -38,6 +38,7 @@
 #include "control/control.h"
 #include "dataplane/worker.h"
 #include "tests/common/pftest.h"
+#include "tests/common/pftest_pipe.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
@@ -52,19 +53,10 @@
 /* ------------------------------------------------------------------------------------ */
 /* Fixture                                                                              */
 
-enum { EDGE, CORE };
+enum { EDGE = PFT_EDGE, CORE = PFT_CORE };
 
-static struct rte_mempool *pool;
-static struct rte_ring *rx_ring[2], *tx_ring[2], *learn;
-static uint16_t pid[2];
-static bool port_started[2];
-static struct pf_config *cfg;
-static struct pf_tables tbl;
-static struct pf_build bld;
-static bool tables_built;
-static struct pf_worker *w;
-static volatile bool quit_flag;
-static bool eal_up;
+static struct pft_pipe P; /* pool, ports, tables, worker (tests/common/pftest_pipe.h) */
+static struct pf_worker *w; /* P.w */
 
 /* contexts and customers, looked up by name in the built tables */
 static uint16_t cx_core, cx_cpriv, cx_cpub, cx_fpriv, cx_fms;
@@ -236,32 +228,6 @@ static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) << 16 | rd16(p
 static void wr16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
 static void wr32(uint8_t *p, uint32_t v) { wr16(p, v >> 16); wr16(p + 2, v & 0xffff); }
 
-static uint32_t
-sum16(const uint8_t *p, unsigned len, uint32_t s)
-{
-	unsigned i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	return s;
-}
-
-static uint16_t
-fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static uint16_t
-inet_cksum(const uint8_t *p, unsigned len)
-{
-	return (uint16_t)~fold(sum16(p, len, 0));
-}
-
 /* The IPv4 header checksum recomputed from scratch equals the one in the header. */
 static bool
 ip4_cksum_ok(const uint8_t *ip)
@@ -273,7 +239,7 @@ ip4_cksum_ok(const uint8_t *ip)
 		return false;
 	memcpy(tmp, ip, hlen);
 	tmp[10] = tmp[11] = 0;
-	return inet_cksum(tmp, hlen) == rd16(ip + 10);
+	return pft_cksum(tmp, hlen) == rd16(ip + 10);
 }
 
 /* The upper-layer checksum of an IPv6 packet (pseudo header, RFC 8200 8.1) checks out. */
@@ -281,12 +247,12 @@ static bool
 l4_cksum6_ok(const uint8_t *ip6)
 {
 	unsigned plen = rd16(ip6 + 4);
-	uint32_t s = sum16(ip6 + 8, 32, 0);
+	uint32_t s = pft_sum16(ip6 + 8, 32, 0);
 
 	s += plen;
 	s += ip6[6];
-	s = sum16(ip6 + 40, plen, s);
-	return fold(s) == 0xffff;
+	s = pft_sum16(ip6 + 40, plen, s);
+	return pft_fold(s) == 0xffff;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -382,7 +348,7 @@ static void
 ip4_cksum_set(uint8_t *ip)
 {
 	wr16(ip + 10, 0);
-	wr16(ip + 10, inet_cksum(ip, (ip[0] & 0xf) * 4u));
+	wr16(ip + 10, pft_cksum(ip, (ip[0] & 0xf) * 4u));
 }
 
 /* Total length = everything written since the header, then the checksum. */
@@ -422,9 +388,9 @@ l4_cksum6_set(struct pb *b, unsigned ip6off, unsigned cks)
 	uint32_t s;
 
 	wr16(ip + 40 + cks, 0);
-	s = sum16(ip + 8, 32, 0) + plen + ip[6];
-	s = sum16(ip + 40, plen, s);
-	wr16(ip + 40 + cks, (uint16_t)~fold(s));
+	s = pft_sum16(ip + 8, 32, 0) + plen + ip[6];
+	s = pft_sum16(ip + 40, plen, s);
+	wr16(ip + 40 + cks, (uint16_t)~pft_fold(s));
 }
 
 static void
@@ -456,7 +422,7 @@ icmp4(struct pb *b, uint8_t type, uint8_t code, uint16_t id, uint16_t seq, unsig
 	u16(b, id);
 	u16(b, seq);
 	payload(b, dlen, 0x5a);
-	wr16(b->d + off + 2, inet_cksum(b->d + off, b->n - off));
+	wr16(b->d + off + 2, pft_cksum(b->d + off, b->n - off));
 	return off;
 }
 
@@ -512,7 +478,7 @@ gre_end(struct pb *b, const struct gref *f)
 {
 	if (f->flags & GRE_C) {
 		wr16(b->d + f->g + 4, 0);
-		wr16(b->d + f->g + 4, inet_cksum(b->d + f->g, b->n - f->g));
+		wr16(b->d + f->g + 4, pft_cksum(b->d + f->g, b->n - f->g));
 	}
 	ip4_end(b, f->outer);
 }
@@ -558,29 +524,19 @@ nd(struct pb *b, const uint8_t *edst, uint8_t type, uint8_t hlim, const uint8_t 
 /* ------------------------------------------------------------------------------------ */
 /* Sending and collecting                                                               */
 
-struct frame {
-	uint8_t d[2304];
-	unsigned n;
-};
-static struct frame out[2][MAXOUT];
+static struct pft_frame out[2][MAXOUT];
 static unsigned nout[2], lost_out;
 
 static struct rte_mbuf *
 mk(const struct pb *b)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	char *p;
+	struct rte_mbuf *m = pft_mbuf(P.pool, b->d, b->n, 0);
 
 	if (m == NULL) {
-		fprintf(stderr, "test_dataplane: mbuf pool empty\n");
+		fprintf(stderr, "test_dataplane: no mbuf for a frame of %u bytes (pool empty?)\n",
+			b->n);
 		abort();
 	}
-	p = rte_pktmbuf_append(m, (uint16_t)b->n);
-	if (p == NULL) {
-		fprintf(stderr, "test_dataplane: frame of %u bytes does not fit an mbuf\n", b->n);
-		abort();
-	}
-	memcpy(p, b->d, b->n);
 	return m;
 }
 
@@ -588,29 +544,8 @@ mk(const struct pb *b)
 static void
 collect(void)
 {
-	for (int e = 0; e < 2; e++) {
-		void *objs[32];
-		unsigned k;
-
-		while ((k = rte_ring_dequeue_burst(tx_ring[e], objs, RTE_DIM(objs), NULL)) != 0) {
-			for (unsigned i = 0; i < k; i++) {
-				struct rte_mbuf *m = objs[i];
-
-				if (nout[e] < MAXOUT && rte_pktmbuf_pkt_len(m) <= sizeof(out[0][0].d)) {
-					struct frame *f = &out[e][nout[e]++];
-					const void *p;
-
-					f->n = rte_pktmbuf_pkt_len(m);
-					p = rte_pktmbuf_read(m, 0, f->n, f->d);
-					if (p != f->d)
-						memcpy(f->d, p, f->n);
-				} else {
-					lost_out++;
-				}
-				rte_pktmbuf_free(m);
-			}
-		}
-	}
+	for (int e = 0; e < 2; e++)
+		pft_collect(&P, e, out[e], MAXOUT, &nout[e], &lost_out);
 }
 
 static void
@@ -620,7 +555,7 @@ send_burst(int port, const struct pb *b, unsigned n)
 
 	for (unsigned i = 0; i < n; i++)
 		m[i] = mk(&b[i]);
-	pf_worker_input(w, pid[port], m, (uint16_t)n);
+	pf_worker_input(w, P.pid[port], m, (uint16_t)n);
 	pf_worker_flush(w);
 	collect();
 }
@@ -636,7 +571,7 @@ drain_learn(void)
 {
 	struct pf_learn_msg msg;
 
-	while (rte_ring_dequeue_elem(learn, &msg, sizeof(msg)) == 0)
+	while (rte_ring_dequeue_elem(P.learn, &msg, sizeof(msg)) == 0)
 		;
 }
 
@@ -651,10 +586,10 @@ fresh(const char *label)
 	memset(w->c.drop, 0, sizeof(w->c.drop));
 	memset(w->c.event, 0, sizeof(w->c.event));
 	memset(w->c.port, 0, sizeof(w->c.port));
-	memset(w->c.ctx, 0, sizeof(*w->c.ctx) * tbl.n_ctx);
-	memset(w->c.cust, 0, sizeof(*w->c.cust) * tbl.n_cust);
-	memset(w->solicit_tsc, 0, sizeof(uint64_t) * tbl.n_neigh);
-	w->icmp_tokens = tbl.icmp_rate_pps;
+	memset(w->c.ctx, 0, sizeof(*w->c.ctx) * P.tbl.n_ctx);
+	memset(w->c.cust, 0, sizeof(*w->c.cust) * P.tbl.n_cust);
+	memset(w->solicit_tsc, 0, sizeof(uint64_t) * P.tbl.n_neigh);
+	w->icmp_tokens = P.tbl.icmp_rate_pps;
 	w->icmp_last_tsc = rte_rdtsc();
 	g_case = label;
 	g_line = 0;
@@ -671,7 +606,7 @@ fresh(const char *label)
 
 /* L2 of a frame toward a customer router: returns the L3 offset (0 on mismatch). */
 static unsigned
-expect_edge_l2(const struct frame *f, const uint8_t *dst, unsigned ntags, uint16_t tpid0,
+expect_edge_l2(const struct pft_frame *f, const uint8_t *dst, unsigned ntags, uint16_t tpid0,
 	       uint16_t tci0, uint16_t tci1, uint16_t et)
 {
 	unsigned l3 = 14 + 4 * ntags;
@@ -697,7 +632,7 @@ expect_edge_l2(const struct frame *f, const uint8_t *dst, unsigned ntags, uint16
 
 /* L2 of a plain frame toward the core gateway: returns 14. */
 static unsigned
-expect_core_l2(const struct frame *f, uint16_t et)
+expect_core_l2(const struct pft_frame *f, uint16_t et)
 {
 	if (f->n < 14) {
 		failf(__FILE__, __LINE__, "core frame of %u bytes", f->n);
@@ -712,7 +647,7 @@ expect_core_l2(const struct frame *f, uint16_t et)
 
 /* A GRE frame toward the cloud; returns the inner packet's offset (0 on mismatch). */
 static unsigned
-expect_gre(const struct frame *f, uint32_t tun_dst, uint32_t key, uint16_t proto,
+expect_gre(const struct pft_frame *f, uint32_t tun_dst, uint32_t key, uint16_t proto,
 	   unsigned inner_len, uint8_t tos, bool df)
 {
 	const uint8_t *o = f->d + 14, *g = o + 20;
@@ -774,16 +709,16 @@ expect_icmp4_hdr(const uint8_t *ip, unsigned len, uint32_t src, uint32_t dst)
 	CHECK(ip4_cksum_ok(ip), "ICMP's IPv4 checksum %04x is wrong", rd16(ip + 10));
 	CHECK_EQ(rd32(ip + 12), src);
 	CHECK_EQ(rd32(ip + 16), dst);
-	CHECK(inet_cksum(ip + 20, len - 20) == 0, "ICMP checksum %04x is wrong", rd16(ip + 22));
+	CHECK(pft_cksum(ip + 20, len - 20) == 0, "ICMP checksum %04x is wrong", rd16(ip + 22));
 }
 #define EXPECT_ICMP4_HDR(...) (g_line = __LINE__, expect_icmp4_hdr(__VA_ARGS__), g_line = 0)
 
 static int
 neigh_idx(uint16_t ctx, int family, const uint8_t *ip)
 {
-	for (uint32_t i = 0; i < tbl.n_neigh; i++)
-		if (tbl.neigh[i].ctx == ctx && tbl.neigh[i].family == family &&
-		    memcmp(tbl.neigh[i].ip, ip, family == 4 ? 4 : 16) == 0)
+	for (uint32_t i = 0; i < P.tbl.n_neigh; i++)
+		if (P.tbl.neigh[i].ctx == ctx && P.tbl.neigh[i].family == family &&
+		    memcmp(P.tbl.neigh[i].ip, ip, family == 4 ? 4 : 16) == 0)
 			return (int)i;
 	return -1;
 }
@@ -863,77 +798,11 @@ cloud_gre4(struct pb *b, uint32_t outer_src, uint32_t key, uint32_t isrc, uint32
 /* ------------------------------------------------------------------------------------ */
 /* Suite set-up                                                                         */
 
-/* The example with the ring ports' real names and a blackhole route. */
-static json_t *
-example_config(const char *edge_name, const char *core_name)
-{
-	json_t *root = pft_config_json_ports(EXAMPLE, edge_name, core_name), *custs, *c, *cxs,
-	       *cx, *routes;
-	size_t i, k;
-	bool added = false;
-
-	if (root == NULL)
-		return NULL;
-	custs = json_object_get(root, "customers");
-	json_array_foreach(custs, i, c) {
-		cxs = json_object_get(c, "contexts");
-		json_array_foreach(cxs, k, cx) {
-			const char *name = json_string_value(json_object_get(cx, "name"));
-
-			if (name == NULL || strcmp(name, "contoso-private") != 0)
-				continue;
-			routes = json_object_get(cx, "routes");
-			if (routes == NULL) {
-				routes = json_array();
-				json_object_set_new(cx, "routes", routes);
-			}
-			json_array_append_new(routes, json_pack("{s:s, s:s}", "prefix", "10.99.0.0/16",
-								"via", "drop"));
-			/* an IPv6 peer without a static MAC, for neighbor solicitation */
-			if (json_is_object(json_object_get(cx, "secondary")))
-				json_object_set_new(json_object_get(cx, "secondary"), "subnet6",
-						    json_string("2001:db8:a2::/126"));
-			added = true;
-		}
-	}
-	if (!added) {
-		fprintf(stderr, "%s: no context contoso-private\n", EXAMPLE);
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
-/* A ring port, started; its ethdev name in devname. */
-static int
-port_up(int e, const char *name, char *devname)
-{
-	struct rte_eth_conf conf;
-	char prefix[RTE_RING_NAMESIZE];
-	int r;
-
-	snprintf(prefix, sizeof(prefix), "ut_%s", name);
-	r = pft_ring_port(name, prefix, RING_SIZE, &rx_ring[e], &tx_ring[e], devname);
-	if (r < 0)
-		return -1;
-	pid[e] = (uint16_t)r;
-	memset(&conf, 0, sizeof(conf));
-	if ((r = rte_eth_dev_configure(pid[e], 1, 1, &conf)) < 0 ||
-	    (r = rte_eth_rx_queue_setup(pid[e], 0, RING_SIZE, SOCKET_ID_ANY, NULL, pool)) < 0 ||
-	    (r = rte_eth_tx_queue_setup(pid[e], 0, RING_SIZE, SOCKET_ID_ANY, NULL)) < 0 ||
-	    (r = rte_eth_dev_start(pid[e])) < 0) {
-		fprintf(stderr, "port %s: %s\n", name, strerror(-r));
-		return -1;
-	}
-	port_started[e] = true;
-	return 0;
-}
-
 static int
 find_ctx(const char *name, uint16_t *out)
 {
-	for (uint32_t i = 0; i < tbl.n_ctx; i++)
-		if (strcmp(tbl.ctx[i].name, name) == 0) {
+	for (uint32_t i = 0; i < P.tbl.n_ctx; i++)
+		if (strcmp(P.tbl.ctx[i].name, name) == 0) {
 			*out = (uint16_t)i;
 			return 0;
 		}
@@ -944,8 +813,8 @@ find_ctx(const char *name, uint16_t *out)
 static int
 find_cust(const char *name, uint16_t *out)
 {
-	for (uint32_t i = 0; i < tbl.n_cust; i++)
-		if (strcmp(tbl.cust[i].name, name) == 0) {
+	for (uint32_t i = 0; i < P.tbl.n_cust; i++)
+		if (strcmp(P.tbl.cust[i].name, name) == 0) {
 			*out = (uint16_t)i;
 			return 0;
 		}
@@ -956,86 +825,31 @@ find_cust(const char *name, uint16_t *out)
 static int
 suite_init(void)
 {
-	char edge_name[RTE_ETH_NAME_MAX_LEN], core_name[RTE_ETH_NAME_MAX_LEN];
-	json_t *root;
+	static const struct pft_pipe_opts o = {
+		.prog = "test", .prefix = "ut", .pool_size = POOL_SIZE, .ring_size = RING_SIZE,
+		.learn_size = LEARN_SIZE, .config = EXAMPLE, .edit = pft_edit_blackhole_nd,
+		.tmpl = "/tmp/pf_test_dataplane_XXXXXX.json"};
 
-	if (pft_eal_init("test", 256) < 0)
+	if (pft_pipe_up(&P, &o) < 0)
 		return -1;
-	eal_up = true;
-	pool = rte_pktmbuf_pool_create("ut_pool", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
-	if (port_up(EDGE, "net_pcap_edge", edge_name) < 0 ||
-	    port_up(CORE, "net_pcap_core", core_name) < 0)
-		return -1;
-	root = example_config(edge_name, core_name);
-	if (root == NULL) {
-		fprintf(stderr, "cannot write the test configuration\n");
-		return -1;
-	}
-	cfg = pft_config_json(root, "/tmp/pf_test_dataplane_XXXXXX.json");
-	json_decref(root);
-	if (cfg == NULL || pft_tables_build(&bld, cfg, &tbl, &tables_built) < 0)
-		return -1;
+	w = P.w;
+	/* meson runs this suite twice: with and without the fast path */
+	w->no_fastpath = getenv("PF_TEST_NO_FASTPATH") != NULL;
 	if (find_ctx("core", &cx_core) < 0 || find_ctx("contoso-private", &cx_cpriv) < 0 ||
 	    find_ctx("contoso-public", &cx_cpub) < 0 || find_ctx("fabrikam-private", &cx_fpriv) < 0 ||
 	    find_ctx("fabrikam-microsoft", &cx_fms) < 0 || find_cust("contoso", &cu_contoso) < 0 ||
 	    find_cust("fabrikam", &cu_fabrikam) < 0)
 		return -1;
-	learn = rte_ring_create_elem("ut_learn", sizeof(struct pf_learn_msg), LEARN_SIZE,
-				     SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	w = rte_zmalloc("ut_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
-	if (learn == NULL || w == NULL) {
-		fprintf(stderr, "learn ring / worker: out of memory\n");
-		return -1;
-	}
-	w->id = 0;
-	w->lcore = rte_lcore_id();
-	w->pool = pool;
-	w->learn = learn;
-	w->burst = 32;
-	w->quit = &quit_flag;
-	/* meson runs this suite twice: with and without the fast path */
-	w->no_fastpath = getenv("PF_TEST_NO_FASTPATH") != NULL;
-	memset(w->txq, 0, sizeof(w->txq));
-	if (pf_worker_init(w, &tbl) < 0) {
-		fprintf(stderr, "pf_worker_init failed\n");
-		rte_free(w);
-		w = NULL;
-		return -1;
-	}
 	return 0;
 }
 
 static int
 suite_clean(void)
 {
-	if (w) {
+	if (w)
 		collect();
-		pf_worker_fini(w);
-		rte_free(w);
-		w = NULL;
-	}
-	if (tables_built)
-		pf_tables_free(&tbl);
-	if (cfg)
-		pf_config_free(cfg);
-	for (int e = 0; e < 2; e++)
-		if (port_started[e]) {
-			rte_eth_dev_stop(pid[e]);
-			rte_eth_dev_close(pid[e]);
-		}
-	for (int e = 0; e < 2; e++) {
-		rte_ring_free(rx_ring[e]);
-		rte_ring_free(tx_ring[e]);
-	}
-	rte_ring_free(learn);
-	rte_mempool_free(pool);
-	if (eal_up)
-		rte_eal_cleanup();
+	pft_pipe_down(&P);
+	w = NULL;
 	return 0;
 }
 
@@ -1061,10 +875,10 @@ test_teardown(void)
 static void
 test_tables_sane(void)
 {
-	CHECK_EQ(tbl.port[pid[EDGE]].is_core, 0);
-	CHECK_EQ(tbl.port[pid[CORE]].is_core, 1);
-	CHECK_MEM(tbl.port[pid[EDGE]].mac.addr_bytes, MAC_EDGE, 6);
-	CHECK_MEM(tbl.port[pid[CORE]].mac.addr_bytes, MAC_CORE, 6);
+	CHECK_EQ(P.tbl.port[P.pid[EDGE]].is_core, 0);
+	CHECK_EQ(P.tbl.port[P.pid[CORE]].is_core, 1);
+	CHECK_MEM(P.tbl.port[P.pid[EDGE]].mac.addr_bytes, MAC_EDGE, 6);
+	CHECK_MEM(P.tbl.port[P.pid[CORE]].mac.addr_bytes, MAC_CORE, 6);
 	CHECK_EQ(cx_core, PF_CTX_CORE);
 }
 
@@ -1089,9 +903,9 @@ test_vlan555_gre_ipv4(void)
 	CHECK_EQ(w->c.cust[cu_contoso].to_cloud.bytes, len);
 	CHECK_EQ(w->c.cust[cu_contoso].from_cloud.pkts, 0);
 	CHECK_EQ(w->c.cust[cu_fabrikam].to_cloud.pkts, 0);
-	CHECK_EQ(w->c.port[pid[EDGE]].rx.pkts, 1);
-	CHECK_EQ(w->c.port[pid[CORE]].tx.pkts, 1);
-	CHECK_EQ(w->c.port[pid[CORE]].tx.bytes, len + 42);
+	CHECK_EQ(w->c.port[P.pid[EDGE]].rx.pkts, 1);
+	CHECK_EQ(w->c.port[P.pid[CORE]].tx.pkts, 1);
+	CHECK_EQ(w->c.port[P.pid[CORE]].tx.bytes, len + 42);
 
 	/* without DF the outer header has none either */
 	fresh("no DF");
@@ -1248,7 +1062,7 @@ test_gre_decap_1001(void)
 	CHECK_EQ(w->c.cust[cu_contoso].from_cloud.pkts, 1);
 	CHECK_EQ(w->c.cust[cu_contoso].from_cloud.bytes, len);
 	CHECK_EQ(w->c.cust[cu_contoso].to_cloud.pkts, 0);
-	CHECK_EQ(w->c.port[pid[EDGE]].tx.pkts, 1);
+	CHECK_EQ(w->c.port[P.pid[EDGE]].tx.pkts, 1);
 
 	/* IPv6 inner toward the customer's IPv6 on-prem prefix */
 	fresh("key 1001, IPv6 inner");
@@ -1369,7 +1183,7 @@ test_arp_request_reply(void)
 	NOUT(CORE, 0);
 	NOUT(EDGE, 1);
 	if (nout[EDGE] == 1) {
-		const struct frame *f = &out[EDGE][0];
+		const struct pft_frame *f = &out[EDGE][0];
 
 		CHECK_EQ(EXPECT_EDGE_L2(f, MAC_A101, 1, 0x8100, VLAN_CPRIV, 0, 0x0806), 18);
 		CHECK_EQ(f->n, 18 + 28);
@@ -1386,7 +1200,7 @@ test_arp_request_reply(void)
 	}
 	DROPS();
 	EVENTS(E(arp_reply_sent, 1));
-	CHECK_EQ(rte_ring_count(learn), 0); /* the sender's MAC is already known */
+	CHECK_EQ(rte_ring_count(P.learn), 0); /* the sender's MAC is already known */
 
 	/* the core address, untagged */
 	fresh("ARP for the core address");
@@ -1398,7 +1212,7 @@ test_arp_request_reply(void)
 	NOUT(EDGE, 0);
 	NOUT(CORE, 1);
 	if (nout[CORE] == 1) {
-		const struct frame *f = &out[CORE][0];
+		const struct pft_frame *f = &out[CORE][0];
 
 		CHECK_EQ(EXPECT_CORE_L2(f, 0x0806), 14);
 		CHECK_EQ(f->n, 14 + 28);
@@ -1453,7 +1267,7 @@ test_arp_nd_learn(void)
 	NOUT(CORE, 0);
 	DROPS();
 	EVENTS();
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 	(void)ni;
 
 	/* the same MAC as the table holds: nothing new, nothing queued */
@@ -1465,7 +1279,7 @@ test_arp_nd_learn(void)
 	NOUT(EDGE, 0);
 	DROPS();
 	EVENTS();
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 
 	/* the unresolved secondary peer */
 	fresh("ARP reply from the secondary peer");
@@ -1474,7 +1288,7 @@ test_arp_nd_learn(void)
 	arp(&b, 2, MAC_NEW, IP_CPRIV2_PEER, MAC_EDGE, IP_CPRIV2_US);
 	send1(EDGE, &b);
 	EVENTS(E(arp_learned, 1));
-	if (rte_ring_dequeue_elem(learn, &msg, sizeof(msg)) == 0) {
+	if (rte_ring_dequeue_elem(P.learn, &msg, sizeof(msg)) == 0) {
 		CHECK_EQ(msg.neigh, ni2);
 		CHECK_EQ(msg.mac, mac_u64(MAC_NEW));
 	} else {
@@ -1490,7 +1304,7 @@ test_arp_nd_learn(void)
 	NOUT(EDGE, 0);
 	DROPS();
 	EVENTS();
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 
 	/* a request teaches the sender's MAC too (RFC 826 merge) and is answered */
 	fresh("ARP request, new MAC");
@@ -1502,7 +1316,7 @@ test_arp_nd_learn(void)
 	if (nout[EDGE] == 1)
 		CHECK_MEM(out[EDGE][0].d, MAC_NEW, 6);
 	EVENTS(E(arp_learned, 1) E(arp_reply_sent, 1));
-	if (rte_ring_dequeue_elem(learn, &msg, sizeof(msg)) == 0) {
+	if (rte_ring_dequeue_elem(P.learn, &msg, sizeof(msg)) == 0) {
 		CHECK_EQ(msg.neigh, ni2);
 		CHECK_EQ(msg.mac, mac_u64(MAC_NEW));
 	} else {
@@ -1518,7 +1332,7 @@ test_arp_nd_learn(void)
 	NOUT(EDGE, 0);
 	DROPS();
 	EVENTS();
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 	(void)ni6;
 
 }
@@ -1626,7 +1440,7 @@ test_icmp_echo(void)
 
 /* The NA we expect for our address 2001:db8:a1::2 on VLAN 555. */
 static void
-expect_na(const struct frame *f, const uint8_t *edst, const uint8_t *ip_dst, uint32_t flags)
+expect_na(const struct pft_frame *f, const uint8_t *edst, const uint8_t *ip_dst, uint32_t flags)
 {
 	const uint8_t *ip = f->d + 18;
 
@@ -1668,7 +1482,7 @@ test_nd_ns_na(void)
 		EXPECT_NA(&out[EDGE][0], MAC_A101, V6("2001:db8:a1::1").a, 0xe0000000);
 	DROPS();
 	EVENTS(E(nd_na_sent, 1));
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 
 	/* unicast NS (reachability probe) with SLLA */
 	fresh("unicast NS with SLLA");
@@ -1887,7 +1701,7 @@ check_fragments(const uint8_t *orig, unsigned first_ihl, unsigned later_ihl,
 	memset(re, 0, sizeof(re));
 	memset(have, 0, sizeof(have));
 	for (unsigned i = 0; i < nout[CORE]; i++) {
-		const struct frame *f = &out[CORE][i];
+		const struct pft_frame *f = &out[CORE][i];
 		const uint8_t *ip = f->d + 42;
 		unsigned ihl, tl, fo, off, plen;
 
@@ -2148,7 +1962,7 @@ test_burst_mixed(void)
 		CHECK_EQ(rd16(out[EDGE][0].d + 18 + 6), 2);
 	DROPS(D(ip4_bad_cksum, 1) D(no_route, 1));
 	EVENTS(E(gre_encap, 2) E(arp_reply_sent, 1));
-	CHECK_EQ(w->c.port[pid[EDGE]].rx.pkts, 6);
+	CHECK_EQ(w->c.port[P.pid[EDGE]].rx.pkts, 6);
 
 	/* core burst: decap 1001, public prefix, decap 2002, wrong direction */
 	fresh("core burst");
@@ -2160,7 +1974,7 @@ test_burst_mixed(void)
 	NOUT(CORE, 0);
 	NOUT(EDGE, 3);
 	for (unsigned i = 0; i < nout[EDGE]; i++) {
-		const struct frame *f = &out[EDGE][i];
+		const struct pft_frame *f = &out[EDGE][i];
 
 		if (rd16(f->d + 12) == 0x88a8) {
 			seenq = true;
@@ -2312,7 +2126,7 @@ test_nd_solicit(void)
 	NOUT(EDGE, 1);
 	if (nout[EDGE] == 1) {
 		static const uint8_t snm_mac[6] = {0x33, 0x33, 0xff, 0x00, 0x00, 0x01};
-		const struct frame *f = &out[EDGE][0];
+		const struct pft_frame *f = &out[EDGE][0];
 
 		CHECK_EQ(EXPECT_EDGE_L2(f, snm_mac, 1, 0x8100, VLAN_CPRIV, 0, 0x86dd), 18);
 		CHECK_EQ(f->n, 18 + 40 + 32);
@@ -2350,7 +2164,7 @@ test_nd_solicit(void)
 		NOUT(EDGE, 0);
 		DROPS();
 		EVENTS(E(nd_learned, 1));
-		if (rte_ring_dequeue_elem(learn, &msg, sizeof(msg)) == 0) {
+		if (rte_ring_dequeue_elem(P.learn, &msg, sizeof(msg)) == 0) {
 			CHECK_EQ(msg.neigh, ni);
 			CHECK_EQ(msg.mac, mac_u64(MAC_NEW));
 		} else {
@@ -2370,7 +2184,7 @@ test_nd_solicit(void)
 		EXPECT_NA(&out[EDGE][0], MAC_NEW, V6("2001:db8:a1::1").a, 0xe0000000);
 	DROPS();
 	EVENTS(E(nd_na_sent, 1));
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 }
 
 static void
@@ -2523,8 +2337,8 @@ test_drop_rx_oversize(void)
 	/* a segmented frame */
 	fresh("rx_oversize: two segments");
 	c_to_vnet4(&b, 100, 0, 64, 0);
-	m1 = rte_pktmbuf_alloc(pool);
-	m2 = rte_pktmbuf_alloc(pool);
+	m1 = rte_pktmbuf_alloc(P.pool);
+	m2 = rte_pktmbuf_alloc(P.pool);
 	if (m1 == NULL || m2 == NULL) {
 		rte_pktmbuf_free(m1);
 		rte_pktmbuf_free(m2);
@@ -2539,7 +2353,7 @@ test_drop_rx_oversize(void)
 		failf(__FILE__, __LINE__, "chain");
 		return;
 	}
-	pf_worker_input(w, pid[EDGE], &m1, 1);
+	pf_worker_input(w, P.pid[EDGE], &m1, 1);
 	pf_worker_flush(w);
 	collect();
 	NOUT(CORE, 0);
@@ -2746,7 +2560,7 @@ test_drop_neigh_unresolved(void)
 	NOUT(CORE, 0);
 	NOUT(EDGE, 1);
 	if (nout[EDGE] == 1) {
-		const struct frame *f = &out[EDGE][0];
+		const struct pft_frame *f = &out[EDGE][0];
 
 		CHECK_EQ(EXPECT_EDGE_L2(f, MAC_BCAST, 1, 0x8100, VLAN_CPRIV, 0, 0x0806), 18);
 		CHECK_EQ(f->n, 18 + 28);
@@ -3003,7 +2817,7 @@ hoard(struct rte_mbuf **h)
 	unsigned n = 0;
 	struct rte_mbuf *m;
 
-	while (n < POOL_SIZE && (m = rte_pktmbuf_alloc(pool)) != NULL)
+	while (n < POOL_SIZE && (m = rte_pktmbuf_alloc(P.pool)) != NULL)
 		h[n++] = m;
 	return n;
 }
@@ -3024,7 +2838,7 @@ test_drop_resources(void)
 	c_to_vnet4(&b, 20, 0, 1, 0);
 	m = mk(&b);
 	n = hoard(h);
-	pf_worker_input(w, pid[EDGE], &m, 1);
+	pf_worker_input(w, P.pid[EDGE], &m, 1);
 	pf_worker_flush(w);
 	rte_pktmbuf_free_bulk(h, n);
 	collect();
@@ -3037,7 +2851,7 @@ test_drop_resources(void)
 	c_to_vnet4(&b, 1500 - 28, 0, 64, 0);
 	m = mk(&b);
 	n = hoard(h);
-	pf_worker_input(w, pid[EDGE], &m, 1);
+	pf_worker_input(w, P.pid[EDGE], &m, 1);
 	pf_worker_flush(w);
 	rte_pktmbuf_free_bulk(h, n);
 	collect();
@@ -3061,13 +2875,13 @@ test_drop_resources(void)
 	/* the TX queue is full */
 	fresh("tx_full");
 	n = 0;
-	while (rte_ring_enqueue(tx_ring[CORE], &dummy) == 0)
+	while (rte_ring_enqueue(P.tx[CORE], &dummy) == 0)
 		n++;
 	c_to_vnet4(&b, 20, 0, 64, 0);
 	m = mk(&b);
-	pf_worker_input(w, pid[EDGE], &m, 1);
+	pf_worker_input(w, P.pid[EDGE], &m, 1);
 	pf_worker_flush(w);
-	while (rte_ring_dequeue(tx_ring[CORE], &obj) == 0) {
+	while (rte_ring_dequeue(P.tx[CORE], &obj) == 0) {
 		CHECK(obj == &dummy, "an mbuf got into a full ring");
 		if (obj != &dummy)
 			rte_pktmbuf_free(obj);
@@ -3076,14 +2890,14 @@ test_drop_resources(void)
 	CHECK_EQ(n, 0);
 	DROPS(D(tx_full, 1));
 	EVENTS(E(gre_encap, 1));
-	CHECK_EQ(w->c.port[pid[CORE]].tx.pkts, 0);
+	CHECK_EQ(w->c.port[P.pid[CORE]].tx.pkts, 0);
 
 	/* the learn ring is full */
 	fresh("punt_full");
 	{
 		struct pf_learn_msg d = {.neigh = UINT32_MAX, .mac = 0}, msg;
 
-		while (rte_ring_enqueue_elem(learn, &d, sizeof(d)) == 0)
+		while (rte_ring_enqueue_elem(P.learn, &d, sizeof(d)) == 0)
 			;
 		memset(&b, 0, sizeof(b));
 		edge1(&b, MAC_EDGE, VLAN_CPRIV, 0x0806);
@@ -3091,7 +2905,7 @@ test_drop_resources(void)
 		send1(EDGE, &b);
 		DROPS(D(punt_full, 1));
 		EVENTS();
-		while (rte_ring_dequeue_elem(learn, &msg, sizeof(msg)) == 0)
+		while (rte_ring_dequeue_elem(P.learn, &msg, sizeof(msg)) == 0)
 			CHECK_EQ(msg.neigh, UINT32_MAX);
 	}
 }
@@ -3103,10 +2917,10 @@ test_no_mbuf_leak(void)
 	collect();
 	for (uint16_t p = 0; p < PF_MAX_PORTS; p++)
 		CHECK_EQ(w->tx[p].n, 0);
-	CHECK_EQ(rte_ring_count(tx_ring[EDGE]), 0);
-	CHECK_EQ(rte_ring_count(tx_ring[CORE]), 0);
-	CHECK_EQ(rte_mempool_avail_count(pool), POOL_SIZE);
-	CHECK_EQ(rte_mempool_in_use_count(pool), 0);
+	CHECK_EQ(rte_ring_count(P.tx[EDGE]), 0);
+	CHECK_EQ(rte_ring_count(P.tx[CORE]), 0);
+	CHECK_EQ(rte_mempool_avail_count(P.pool), POOL_SIZE);
+	CHECK_EQ(rte_mempool_in_use_count(P.pool), 0);
 }
 
 int
