@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The packet-path fixture (see pftest_pipe.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -141,6 +142,26 @@ pft_pipe_down(struct pft_pipe *p)
 	if (p->eal_up)
 		rte_eal_cleanup();
 	p->eal_up = false;
+}
+
+struct rte_mbuf *
+pft_frame_mbuf(struct pft_pipe *p, const void *d, size_t n)
+{
+	struct rte_mbuf *m = pft_mbuf(p->pool, d, n, 0);
+
+	if (m == NULL) {
+		fprintf(stderr, "no mbuf for a frame of %zu bytes (pool empty, or frame too long)\n",
+			n);
+		abort();
+	}
+	return m;
+}
+
+void
+pft_input(struct pft_pipe *p, int e, struct rte_mbuf **m, unsigned n)
+{
+	pf_worker_input(p->w, p->pid[e], m, (uint16_t)n);
+	pf_worker_flush(p->w);
 }
 
 void

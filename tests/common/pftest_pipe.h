@@ -63,6 +63,14 @@ int pft_pipe_up(struct pft_pipe *p, const struct pft_pipe_opts *o);
  * drains what it still needs from the TX rings and undoes its own additions (IPsec). */
 void pft_pipe_down(struct pft_pipe *p);
 
+/* pft_mbuf(p->pool, d, n, 0) or, when that fails, abort() with a message: a frame a test
+ * sends. */
+struct rte_mbuf *pft_frame_mbuf(struct pft_pipe *p, const void *d, size_t n);
+
+/* The n mbufs as one burst received on port e (pf_worker_input()), then
+ * pf_worker_flush(). */
+void pft_input(struct pft_pipe *p, int e, struct rte_mbuf **m, unsigned n);
+
 /* A transmitted frame, copied out of its mbufs. */
 struct pft_frame {
 	uint8_t d[2304];

@@ -527,19 +527,6 @@ nd(struct pb *b, const uint8_t *edst, uint8_t type, uint8_t hlim, const uint8_t 
 static struct pft_frame out[2][MAXOUT];
 static unsigned nout[2], lost_out;
 
-static struct rte_mbuf *
-mk(const struct pb *b)
-{
-	struct rte_mbuf *m = pft_mbuf(P.pool, b->d, b->n, 0);
-
-	if (m == NULL) {
-		fprintf(stderr, "test_dataplane: no mbuf for a frame of %u bytes (pool empty?)\n",
-			b->n);
-		abort();
-	}
-	return m;
-}
-
 /* Move what the TX rings hold into out[][] and free the mbufs. */
 static void
 collect(void)
@@ -554,9 +541,8 @@ send_burst(int port, const struct pb *b, unsigned n)
 	struct rte_mbuf *m[PF_MAX_BURST];
 
 	for (unsigned i = 0; i < n; i++)
-		m[i] = mk(&b[i]);
-	pf_worker_input(w, P.pid[port], m, (uint16_t)n);
-	pf_worker_flush(w);
+		m[i] = pft_frame_mbuf(&P, b[i].d, b[i].n);
+	pft_input(&P, port, m, n);
 	collect();
 }
 
@@ -2353,8 +2339,7 @@ test_drop_rx_oversize(void)
 		failf(__FILE__, __LINE__, "chain");
 		return;
 	}
-	pf_worker_input(w, P.pid[EDGE], &m1, 1);
-	pf_worker_flush(w);
+	pft_input(&P, EDGE, &m1, 1);
 	collect();
 	NOUT(CORE, 0);
 	DROPS(D(rx_oversize, 1));
@@ -2836,10 +2821,9 @@ test_drop_resources(void)
 	/* no mbuf for the ICMP error */
 	g_case = "no_mbuf: time exceeded";
 	c_to_vnet4(&b, 20, 0, 1, 0);
-	m = mk(&b);
+	m = pft_frame_mbuf(&P, b.d, b.n);
 	n = hoard(h);
-	pf_worker_input(w, P.pid[EDGE], &m, 1);
-	pf_worker_flush(w);
+	pft_input(&P, EDGE, &m, 1);
 	rte_pktmbuf_free_bulk(h, n);
 	collect();
 	NOUT(EDGE, 0);
@@ -2849,10 +2833,9 @@ test_drop_resources(void)
 	/* no mbuf for the fragments */
 	fresh("frag_failed: no mbufs");
 	c_to_vnet4(&b, 1500 - 28, 0, 64, 0);
-	m = mk(&b);
+	m = pft_frame_mbuf(&P, b.d, b.n);
 	n = hoard(h);
-	pf_worker_input(w, P.pid[EDGE], &m, 1);
-	pf_worker_flush(w);
+	pft_input(&P, EDGE, &m, 1);
 	rte_pktmbuf_free_bulk(h, n);
 	collect();
 	NOUT(CORE, 0);
@@ -2878,9 +2861,8 @@ test_drop_resources(void)
 	while (rte_ring_enqueue(P.tx[CORE], &dummy) == 0)
 		n++;
 	c_to_vnet4(&b, 20, 0, 64, 0);
-	m = mk(&b);
-	pf_worker_input(w, P.pid[EDGE], &m, 1);
-	pf_worker_flush(w);
+	m = pft_frame_mbuf(&P, b.d, b.n);
+	pft_input(&P, EDGE, &m, 1);
 	while (rte_ring_dequeue(P.tx[CORE], &obj) == 0) {
 		CHECK(obj == &dummy, "an mbuf got into a full ring");
 		if (obj != &dummy)

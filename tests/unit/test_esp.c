@@ -225,16 +225,6 @@ in_frame(uint8_t *f, uint64_t seq)
 	return esp_frame(f, enc_in, KAT_K_IN, 20, 0x2001, seq, false, g, gl, 4, true, IP_TUN1);
 }
 
-static struct rte_mbuf *
-mk(const uint8_t *d, unsigned n)
-{
-	struct rte_mbuf *m = pft_mbuf(P.pool, d, n, 0);
-
-	if (m == NULL)
-		abort();
-	return m;
-}
-
 static void
 collect(void)
 {
@@ -249,19 +239,17 @@ send_burst(int port, uint8_t (*d)[2048], const unsigned *len, unsigned n)
 	struct rte_mbuf *m[64];
 
 	for (unsigned i = 0; i < n; i++)
-		m[i] = mk(d[i], len[i]);
-	pf_worker_input(w, P.pid[port], m, (uint16_t)n);
-	pf_worker_flush(w);
+		m[i] = pft_frame_mbuf(&P, d[i], len[i]);
+	pft_input(&P, port, m, n);
 	collect();
 }
 
 static void
 send1(int port, const uint8_t *d, unsigned n)
 {
-	struct rte_mbuf *m = mk(d, n);
+	struct rte_mbuf *m = pft_frame_mbuf(&P, d, n);
 
-	pf_worker_input(w, P.pid[port], &m, 1);
-	pf_worker_flush(w);
+	pft_input(&P, port, &m, 1);
 	collect();
 }
 
