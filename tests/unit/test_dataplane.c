@@ -38,6 +38,7 @@
 #include "control/control.h"
 #include "dataplane/worker.h"
 #include "tests/common/pftest.h"
+#include "tests/common/pftest_check.h"
 #include "tests/common/pftest_pipe.h"
 
 #ifndef PF_SRCDIR
@@ -115,49 +116,10 @@ V6(const char *s)
 /* ------------------------------------------------------------------------------------ */
 /* Assertions with a readable message                                                   */
 
-static const char *g_case = "";
-static int g_line;   /* the test line a helper was called from */
-
-static void
-failf(const char *file, int line, const char *fmt, ...)
-{
-	char buf[512], msg[700];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (g_line)
-		snprintf(msg, sizeof(msg), "%s%s%s (called from line %d)", g_case, *g_case ? ": " : "",
-			 buf, g_line);
-	else
-		snprintf(msg, sizeof(msg), "%s%s%s", g_case, *g_case ? ": " : "", buf);
-	CU_assertImplementation(CU_FALSE, line, msg, file, "", CU_FALSE);
-}
-
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (cond) {                                                                \
-			CU_PASS(#cond);                                                    \
-		} else {                                                                   \
-			failf(__FILE__, __LINE__, __VA_ARGS__);                            \
-		}                                                                          \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                     \
-	do {                                                                               \
-		long long _a = (long long)(a), _b = (long long)(b);                        \
-		if (_a == _b) {                                                            \
-			CU_PASS(#a " == " #b);                                             \
-		} else                                                                     \
-			failf(__FILE__, __LINE__, "%s = %lld (0x%llx), expected %s = %lld (0x%llx)", \
-			      #a, _a, _a, #b, _b, _b);                                     \
-	} while (0)
-
 static unsigned
 line_done(unsigned v)
 {
-	g_line = 0;
+	pft_line = 0;
 	return v;
 }
 
@@ -178,9 +140,9 @@ memdiff(const void *a, const void *b, size_t n)
 		if (_o < 0) {                                                              \
 			CU_PASS(#got " == " #exp);                                         \
 		} else                                                                     \
-			failf(__FILE__, __LINE__, "%s differs from %s at byte %d: %02x, expected %02x", \
-			      #got, #exp, _o, ((const uint8_t *)(got))[_o],                \
-			      ((const uint8_t *)(exp))[_o]);                               \
+			pft_failf(__FILE__, __LINE__, "%s differs from %s at byte %d: %02x, expected %02x", \
+			          #got, #exp, _o, ((const uint8_t *)(got))[_o],            \
+			          ((const uint8_t *)(exp))[_o]);                           \
 	} while (0)
 
 /* Counters: everything not listed must be 0. */
@@ -204,21 +166,21 @@ check_counters(const uint64_t *arr, unsigned n, const char *const *names, const 
 		if (arr[i] == want) {
 			CU_PASS("counter");
 		} else
-			failf(__FILE__, __LINE__, "%s counter %s = %llu, expected %llu", what, names[i],
-			      (unsigned long long)arr[i], (unsigned long long)want);
+			pft_failf(__FILE__, __LINE__, "%s counter %s = %llu, expected %llu", what, names[i],
+			          (unsigned long long)arr[i], (unsigned long long)want);
 	}
 }
 
 #define DROPS(...)                                                                         \
-	(g_line = __LINE__,                                                                \
+	(pft_line = __LINE__,                                                                \
 	 check_counters(w->c.drop, PF_DROP_MAX, pf_drop_names, "drop",                     \
 			(const struct kv[]){__VA_ARGS__{-1, 0}}),                          \
-	 g_line = 0)
+	 pft_line = 0)
 #define EVENTS(...)                                                                        \
-	(g_line = __LINE__,                                                                \
+	(pft_line = __LINE__,                                                                \
 	 check_counters(w->c.event, PF_EV_MAX, pf_event_names, "event",                    \
 			(const struct kv[]){__VA_ARGS__{-1, 0}}),                          \
-	 g_line = 0)
+	 pft_line = 0)
 
 /* ------------------------------------------------------------------------------------ */
 /* Checksums, computed here independently of DPDK and of the dataplane                  */
@@ -577,8 +539,8 @@ fresh(const char *label)
 	memset(w->solicit_tsc, 0, sizeof(uint64_t) * P.tbl.n_neigh);
 	w->icmp_tokens = P.tbl.icmp_rate_pps;
 	w->icmp_last_tsc = rte_rdtsc();
-	g_case = label;
-	g_line = 0;
+	pft_case = label;
+	pft_line = 0;
 }
 
 #define NOUT(port, n)                                                                      \
@@ -598,7 +560,7 @@ expect_edge_l2(const struct pft_frame *f, const uint8_t *dst, unsigned ntags, ui
 	unsigned l3 = 14 + 4 * ntags;
 
 	if (f->n < l3) {
-		failf(__FILE__, __LINE__, "edge frame of %u bytes", f->n);
+		pft_failf(__FILE__, __LINE__, "edge frame of %u bytes", f->n);
 		return 0;
 	}
 	CHECK_MEM(f->d, dst, 6);
@@ -614,14 +576,14 @@ expect_edge_l2(const struct pft_frame *f, const uint8_t *dst, unsigned ntags, ui
 	CHECK_EQ(rd16(f->d + l3 - 2), et);
 	return l3;
 }
-#define EXPECT_EDGE_L2(...) (g_line = __LINE__, line_done(expect_edge_l2(__VA_ARGS__)))
+#define EXPECT_EDGE_L2(...) (pft_line = __LINE__, line_done(expect_edge_l2(__VA_ARGS__)))
 
 /* L2 of a plain frame toward the core gateway: returns 14. */
 static unsigned
 expect_core_l2(const struct pft_frame *f, uint16_t et)
 {
 	if (f->n < 14) {
-		failf(__FILE__, __LINE__, "core frame of %u bytes", f->n);
+		pft_failf(__FILE__, __LINE__, "core frame of %u bytes", f->n);
 		return 0;
 	}
 	CHECK_MEM(f->d, MAC_GW, 6);
@@ -629,7 +591,7 @@ expect_core_l2(const struct pft_frame *f, uint16_t et)
 	CHECK_EQ(rd16(f->d + 12), et);
 	return 14;
 }
-#define EXPECT_CORE_L2(...) (g_line = __LINE__, line_done(expect_core_l2(__VA_ARGS__)))
+#define EXPECT_CORE_L2(...) (pft_line = __LINE__, line_done(expect_core_l2(__VA_ARGS__)))
 
 /* A GRE frame toward the cloud; returns the inner packet's offset (0 on mismatch). */
 static unsigned
@@ -658,7 +620,7 @@ expect_gre(const struct pft_frame *f, uint32_t tun_dst, uint32_t key, uint16_t p
 	CHECK_EQ(rd32(g + 4), key);
 	return 42;
 }
-#define EXPECT_GRE(...) (g_line = __LINE__, line_done(expect_gre(__VA_ARGS__)))
+#define EXPECT_GRE(...) (pft_line = __LINE__, line_done(expect_gre(__VA_ARGS__)))
 
 /* got is orig forwarded: same bytes but TTL - 1 and a valid (recomputed) checksum. */
 static void
@@ -673,7 +635,7 @@ expect_fwd4(const uint8_t *got, const uint8_t *orig, unsigned len)
 	CHECK(ip4_cksum_ok(got), "forwarded IPv4 checksum %04x is wrong", rd16(got + 10));
 	CHECK_EQ(hlen, (got[0] & 0xf) * 4u);
 }
-#define EXPECT_FWD4(...) (g_line = __LINE__, expect_fwd4(__VA_ARGS__), g_line = 0)
+#define EXPECT_FWD4(...) (pft_line = __LINE__, expect_fwd4(__VA_ARGS__), pft_line = 0)
 
 static void
 expect_fwd6(const uint8_t *got, const uint8_t *orig, unsigned len)
@@ -682,7 +644,7 @@ expect_fwd6(const uint8_t *got, const uint8_t *orig, unsigned len)
 	CHECK_EQ(got[7], orig[7] - 1);
 	CHECK_MEM(got + 8, orig + 8, len - 8);
 }
-#define EXPECT_FWD6(...) (g_line = __LINE__, expect_fwd6(__VA_ARGS__), g_line = 0)
+#define EXPECT_FWD6(...) (pft_line = __LINE__, expect_fwd6(__VA_ARGS__), pft_line = 0)
 
 /* An ICMPv4 error (or reply) we originated: IP header from src to dst, proto 1. */
 static void
@@ -697,7 +659,7 @@ expect_icmp4_hdr(const uint8_t *ip, unsigned len, uint32_t src, uint32_t dst)
 	CHECK_EQ(rd32(ip + 16), dst);
 	CHECK(pft_cksum(ip + 20, len - 20) == 0, "ICMP checksum %04x is wrong", rd16(ip + 22));
 }
-#define EXPECT_ICMP4_HDR(...) (g_line = __LINE__, expect_icmp4_hdr(__VA_ARGS__), g_line = 0)
+#define EXPECT_ICMP4_HDR(...) (pft_line = __LINE__, expect_icmp4_hdr(__VA_ARGS__), pft_line = 0)
 
 static int
 neigh_idx(uint16_t ctx, int family, const uint8_t *ip)
@@ -851,8 +813,8 @@ test_teardown(void)
 	collect();
 	nout[EDGE] = nout[CORE] = 0;
 	drain_learn();
-	g_case = "";
-	g_line = 0;
+	pft_case = "";
+	pft_line = 0;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1096,7 +1058,7 @@ test_gre_isolation(void)
 	struct pb b;
 
 	/* contoso's key must not reach fabrikam's on-prem prefix (overlapping VNets!) */
-	g_case = "key 1001 -> fabrikam on-prem";
+	pft_case = "key 1001 -> fabrikam on-prem";
 	cloud_gre4(&b, IP_TUN1, KEY_C, IP_VNET, IP_ONPREM_F, 20, 64);
 	send1(CORE, &b);
 	NOUT(EDGE, 0);
@@ -1245,7 +1207,7 @@ test_arp_nd_learn(void)
 
 	/* a reply from a next hop with a configured (static) MAC: the configuration wins,
 	 * nothing is queued for control and nothing sent */
-	g_case = "ARP reply, new MAC for a static neighbor";
+	pft_case = "ARP reply, new MAC for a static neighbor";
 	edge1(&b, MAC_EDGE, VLAN_CPRIV, 0x0806);
 	arp(&b, 2, MAC_NEW, IP_CPRIV_PEER, MAC_EDGE, IP_CPRIV_US);
 	send1(EDGE, &b);
@@ -1278,7 +1240,7 @@ test_arp_nd_learn(void)
 		CHECK_EQ(msg.neigh, ni2);
 		CHECK_EQ(msg.mac, mac_u64(MAC_NEW));
 	} else {
-		failf(__FILE__, __LINE__, "no learn message");
+		pft_failf(__FILE__, __LINE__, "no learn message");
 	}
 
 	/* an address that is no next hop of ours teaches nothing */
@@ -1306,7 +1268,7 @@ test_arp_nd_learn(void)
 		CHECK_EQ(msg.neigh, ni2);
 		CHECK_EQ(msg.mac, mac_u64(MAC_NEW));
 	} else {
-		failf(__FILE__, __LINE__, "no learn message");
+		pft_failf(__FILE__, __LINE__, "no learn message");
 	}
 
 	/* IPv6: an advertisement from the static customer router teaches nothing */
@@ -1368,7 +1330,7 @@ test_icmp_echo(void)
 		EXPECT_ICMP4_HDR(out[CORE][0].d + l3, len, IP_CORE, IP_GW);
 		CHECK_EQ(out[CORE][0].d[l3 + 20], 0);
 	} else {
-		failf(__FILE__, __LINE__, "reply of %u bytes", out[CORE][0].n);
+		pft_failf(__FILE__, __LINE__, "reply of %u bytes", out[CORE][0].n);
 	}
 	DROPS();
 	EVENTS(E(icmp_echo_reply, 1));
@@ -1398,7 +1360,7 @@ test_icmp_echo(void)
 		CHECK_MEM(ip + 44, b.d + o + 44, len - 44);
 		CHECK(l4_cksum6_ok(ip), "ICMPv6 checksum %04x is wrong", rd16(ip + 42));
 	} else {
-		failf(__FILE__, __LINE__, "reply of %u bytes", out[EDGE][0].n);
+		pft_failf(__FILE__, __LINE__, "reply of %u bytes", out[EDGE][0].n);
 	}
 	DROPS();
 	EVENTS(E(icmp_echo_reply, 1));
@@ -1451,7 +1413,7 @@ expect_na(const struct pft_frame *f, const uint8_t *edst, const uint8_t *ip_dst,
 	CHECK_MEM(ip + 66, MAC_EDGE, 6);
 	CHECK(l4_cksum6_ok(ip), "NA checksum %04x is wrong", rd16(ip + 42));
 }
-#define EXPECT_NA(...) (g_line = __LINE__, expect_na(__VA_ARGS__), g_line = 0)
+#define EXPECT_NA(...) (pft_line = __LINE__, expect_na(__VA_ARGS__), pft_line = 0)
 
 static void
 test_nd_ns_na(void)
@@ -1692,7 +1654,7 @@ check_fragments(const uint8_t *orig, unsigned first_ihl, unsigned later_ihl,
 		unsigned ihl, tl, fo, off, plen;
 
 		if (f->n < 42 + 20) {
-			failf(__FILE__, __LINE__, "fragment %u: %u bytes", i, f->n);
+			pft_failf(__FILE__, __LINE__, "fragment %u: %u bytes", i, f->n);
 			continue;
 		}
 		ihl = (ip[0] & 0xf) * 4u;
@@ -1735,7 +1697,7 @@ check_fragments(const uint8_t *orig, unsigned first_ihl, unsigned later_ihl,
 	CHECK_EQ(end, plen0);
 	for (unsigned k = 0; k < plen0 && k < sizeof(have); k++)
 		if (!have[k]) {
-			failf(__FILE__, __LINE__, "payload byte %u missing", k);
+			pft_failf(__FILE__, __LINE__, "payload byte %u missing", k);
 			break;
 		}
 	CHECK_MEM(re, orig + ihl0, plen0);
@@ -1988,7 +1950,7 @@ test_misc_forwarding(void)
 	struct gref g;
 
 	/* 802.1p priority and DEI bits do not change the context */
-	g_case = "VLAN 555 with PCP 5 + DEI";
+	pft_case = "VLAN 555 with PCP 5 + DEI";
 	o = c_to_vnet4(&b, 40, 0, 64, 0);
 	wr16(b.d + 14, 0xb000 | VLAN_CPRIV);
 	len = b.n - o;
@@ -2154,7 +2116,7 @@ test_nd_solicit(void)
 			CHECK_EQ(msg.neigh, ni);
 			CHECK_EQ(msg.mac, mac_u64(MAC_NEW));
 		} else {
-			failf(__FILE__, __LINE__, "no learn message");
+			pft_failf(__FILE__, __LINE__, "no learn message");
 		}
 	}
 
@@ -2210,7 +2172,7 @@ test_echo_edge_cases(void)
 	if (l3 && out[EDGE][0].n == 22 + len)
 		EXPECT_ICMP4_HDR(out[EDGE][0].d + l3, len, IP4(172, 16, 3, 2), IP4(172, 16, 3, 1));
 	else
-		failf(__FILE__, __LINE__, "reply of %u bytes", out[EDGE][0].n);
+		pft_failf(__FILE__, __LINE__, "reply of %u bytes", out[EDGE][0].n);
 	DROPS();
 	EVENTS(E(icmp_echo_reply, 1));
 }
@@ -2228,14 +2190,14 @@ drop_case_ev(const char *label, int port, const struct pb *b, enum pf_drop r, in
 	NOUT(CORE, 0);
 	for (unsigned i = 0; i < PF_DROP_MAX; i++)
 		if (w->c.drop[i] != (i == (unsigned)r ? 1u : 0u))
-			failf(__FILE__, __LINE__, "drop counter %s = %llu, expected %u", pf_drop_names[i],
-			      (unsigned long long)w->c.drop[i], i == (unsigned)r);
+			pft_failf(__FILE__, __LINE__, "drop counter %s = %llu, expected %u", pf_drop_names[i],
+			          (unsigned long long)w->c.drop[i], i == (unsigned)r);
 	for (unsigned i = 0; i < PF_EV_MAX; i++)
 		if (w->c.event[i] != ((int)i == ev ? 1u : 0u))
-			failf(__FILE__, __LINE__, "event %s = %llu, expected %u", pf_event_names[i],
-			      (unsigned long long)w->c.event[i], (int)i == ev);
+			pft_failf(__FILE__, __LINE__, "event %s = %llu, expected %u", pf_event_names[i],
+			          (unsigned long long)w->c.event[i], (int)i == ev);
 	CU_PASS(label);
-	g_case = "";
+	pft_case = "";
 }
 
 static void
@@ -2328,7 +2290,7 @@ test_drop_rx_oversize(void)
 	if (m1 == NULL || m2 == NULL) {
 		rte_pktmbuf_free(m1);
 		rte_pktmbuf_free(m2);
-		failf(__FILE__, __LINE__, "no mbufs");
+		pft_failf(__FILE__, __LINE__, "no mbufs");
 		return;
 	}
 	memcpy(rte_pktmbuf_append(m1, 60), b.d, 60);
@@ -2336,7 +2298,7 @@ test_drop_rx_oversize(void)
 	if (rte_pktmbuf_chain(m1, m2) != 0) {
 		rte_pktmbuf_free(m1);
 		rte_pktmbuf_free(m2);
-		failf(__FILE__, __LINE__, "chain");
+		pft_failf(__FILE__, __LINE__, "chain");
 		return;
 	}
 	pft_input(&P, EDGE, &m1, 1);
@@ -2819,7 +2781,7 @@ test_drop_resources(void)
 	uint64_t per_token;
 
 	/* no mbuf for the ICMP error */
-	g_case = "no_mbuf: time exceeded";
+	pft_case = "no_mbuf: time exceeded";
 	c_to_vnet4(&b, 20, 0, 1, 0);
 	m = pft_frame_mbuf(&P, b.d, b.n);
 	n = hoard(h);

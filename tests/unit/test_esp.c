@@ -41,6 +41,7 @@
 #include "dataplane/esp.h"
 #include "dataplane/worker.h"
 #include "tests/common/pftest.h"
+#include "tests/common/pftest_check.h"
 #include "tests/common/pftest_pipe.h"
 #include "tests/fixtures/esp_vectors.h"
 
@@ -73,21 +74,7 @@ static const uint8_t MAC_CORE[6] = {0x02, 0, 0, 0, 0x0c, 0x01};
 static const uint8_t MAC_GW[6] = {0x02, 0, 0, 0, 0x0c, 0xfe};
 static const uint8_t MAC_A101[6] = {0x02, 0, 0, 0, 0xa1, 0x01};
 
-/* ---- assertions ---------------------------------------------------------------------- */
-
-/* cond is evaluated once, before the message (which may only use values) */
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		char _m[400];                                                              \
-		bool _ok = (cond);                                                         \
-		snprintf(_m, sizeof(_m), __VA_ARGS__);                                     \
-		CU_assertImplementation(_ok, __LINE__, _m, __FILE__, "", CU_FALSE);        \
-	} while (0)
-#define CHECK_EQ(a, b)                                                                     \
-	do {                                                                               \
-		long long _a = (long long)(a), _b = (long long)(b);                        \
-		CHECK(_a == _b, "%s = %lld (0x%llx), expected %lld (0x%llx)", #a, _a, _a, _b, _b); \
-	} while (0)
+/* ---- assertions (CHECK, CHECK_EQ: tests/common/pftest_check.h) ----------------------- */
 
 /* every drop counter not named is 0 */
 struct kv { int k; uint64_t v; };
@@ -100,13 +87,9 @@ check_drops_(int line, const struct kv *exp)
 		for (const struct kv *e = exp; e->k >= 0; e++)
 			if ((unsigned)e->k == i)
 				want = e->v;
-		if (w->c.drop[i] != want) {
-			char m[200];
-
-			snprintf(m, sizeof(m), "drop %s = %llu, expected %llu", pf_drop_names[i],
-				 (unsigned long long)w->c.drop[i], (unsigned long long)want);
-			CU_assertImplementation(CU_FALSE, line, m, __FILE__, "", CU_FALSE);
-		}
+		if (w->c.drop[i] != want)
+			pft_failf(__FILE__, line, "drop %s = %llu, expected %llu", pf_drop_names[i],
+				  (unsigned long long)w->c.drop[i], (unsigned long long)want);
 	}
 }
 #define D(r, n) {PF_DROP_##r, (n)},

@@ -39,6 +39,7 @@
 #include "control/mgmt.h"
 #include "dataplane/worker.h"
 #include "tests/common/pftest.h"
+#include "tests/common/pftest_check.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
@@ -173,28 +174,7 @@ test_teardown(void)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Assertions with a readable message                                                   */
-
-static void
-failf(const char *file, int line, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	CU_assertImplementation(CU_FALSE, line, msg, file, "", CU_FALSE);
-}
-
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (cond) {                                                                \
-			CU_PASS(#cond);                                                    \
-		} else {                                                                   \
-			failf(__FILE__, __LINE__, __VA_ARGS__);                            \
-		}                                                                          \
-	} while (0)
+/* Assertions with a readable message (CHECK, CHECK_EQ: tests/common/pftest_check.h)    */
 
 #define CHECK_INT(j, want)                                                                 \
 	do {                                                                               \
@@ -203,7 +183,7 @@ failf(const char *file, int line, const char *fmt, ...)
 		if (json_is_integer(_j) && json_integer_value(_j) == _w) {                 \
 			CU_PASS(#j);                                                       \
 		} else {                                                                   \
-			failf(__FILE__, __LINE__, "%s = %s, expected %lld", #j, show(_j), _w); \
+			pft_failf(__FILE__, __LINE__, "%s = %s, expected %lld", #j, show(_j), _w); \
 		}                                                                          \
 	} while (0)
 
@@ -214,7 +194,7 @@ failf(const char *file, int line, const char *fmt, ...)
 		if (json_is_string(_j) && strcmp(json_string_value(_j), _w) == 0) {        \
 			CU_PASS(#j);                                                       \
 		} else {                                                                   \
-			failf(__FILE__, __LINE__, "%s = %s, expected \"%s\"", #j, show(_j), _w); \
+			pft_failf(__FILE__, __LINE__, "%s = %s, expected \"%s\"", #j, show(_j), _w); \
 		}                                                                          \
 	} while (0)
 
@@ -224,8 +204,8 @@ failf(const char *file, int line, const char *fmt, ...)
 		if (_s != NULL && strstr(_s, _sub) != NULL) {                              \
 			CU_PASS(#s);                                                       \
 		} else {                                                                   \
-			failf(__FILE__, __LINE__, "%s = \"%s\" lacks \"%s\"", #s,          \
-			      _s ? _s : "(null)", _sub);                                   \
+			pft_failf(__FILE__, __LINE__, "%s = \"%s\" lacks \"%s\"", #s,          \
+			          _s ? _s : "(null)", _sub);                               \
 		}                                                                          \
 	} while (0)
 
@@ -278,7 +258,7 @@ ok_(const char *file, int line, const char *req)
 	json_t *rep = call(req);
 
 	if (!json_is_true(json_object_get(rep, "ok")) || json_object_get(rep, "result") == NULL) {
-		failf(file, line, "%s -> %s, expected success", req, show(rep));
+		pft_failf(file, line, "%s -> %s, expected success", req, show(rep));
 		return json_null();
 	}
 	CU_PASS(req);
@@ -295,7 +275,7 @@ err_(const char *file, int line, const char *req)
 
 	if (!json_is_false(json_object_get(rep, "ok")) || e == NULL || json_object_size(rep) >
 	    2 + (json_object_get(rep, "id") != NULL)) {
-		failf(file, line, "%s -> %s, expected {\"ok\": false, \"error\": ...}", req, show(rep));
+		pft_failf(file, line, "%s -> %s, expected {\"ok\": false, \"error\": ...}", req, show(rep));
 		return "";
 	}
 	CU_PASS(req);
