@@ -116,12 +116,36 @@ V6(const char *s)
 /* ------------------------------------------------------------------------------------ */
 /* Assertions with a readable message                                                   */
 
+/* The expectation helpers are called through macros that set pft_line to the test's line
+ * (tests/common/pftest_check.h), the outermost one when a helper uses others: a failed
+ * check inside names the line of the test that called. */
+static unsigned line_depth;
+
+static void
+line_enter(int line)
+{
+	if (line_depth++ == 0)
+		pft_line = line;
+}
+
 static unsigned
 line_done(unsigned v)
 {
-	pft_line = 0;
+	if (line_depth != 0 && --line_depth == 0)
+		pft_line = 0;
 	return v;
 }
+
+static void
+line_reset(void)
+{
+	line_depth = 0;
+	pft_line = 0;
+}
+
+/* call (a helper returning unsigned, or void), attributed to this line; value or 0 */
+#define AT_LINE(call) (line_enter(__LINE__), line_done(call))
+#define AT_LINE_V(call) (line_enter(__LINE__), (call), line_done(0))
 
 static int
 memdiff(const void *a, const void *b, size_t n)
@@ -172,15 +196,11 @@ check_counters(const uint64_t *arr, unsigned n, const char *const *names, const 
 }
 
 #define DROPS(...)                                                                         \
-	(pft_line = __LINE__,                                                                \
-	 check_counters(w->c.drop, PF_DROP_MAX, pf_drop_names, "drop",                     \
-			(const struct kv[]){__VA_ARGS__{-1, 0}}),                          \
-	 pft_line = 0)
+	AT_LINE_V(check_counters(w->c.drop, PF_DROP_MAX, pf_drop_names, "drop",            \
+				 (const struct kv[]){__VA_ARGS__{-1, 0}}))
 #define EVENTS(...)                                                                        \
-	(pft_line = __LINE__,                                                                \
-	 check_counters(w->c.event, PF_EV_MAX, pf_event_names, "event",                    \
-			(const struct kv[]){__VA_ARGS__{-1, 0}}),                          \
-	 pft_line = 0)
+	AT_LINE_V(check_counters(w->c.event, PF_EV_MAX, pf_event_names, "event",           \
+				 (const struct kv[]){__VA_ARGS__{-1, 0}}))
 
 /* ------------------------------------------------------------------------------------ */
 /* Checksums, computed here independently of DPDK and of the dataplane                  */
@@ -540,7 +560,7 @@ fresh(const char *label)
 	w->icmp_tokens = P.tbl.icmp_rate_pps;
 	w->icmp_last_tsc = rte_rdtsc();
 	pft_case = label;
-	pft_line = 0;
+	line_reset();
 }
 
 #define NOUT(port, n)                                                                      \
@@ -576,7 +596,7 @@ expect_edge_l2(const struct pft_frame *f, const uint8_t *dst, unsigned ntags, ui
 	CHECK_EQ(rd16(f->d + l3 - 2), et);
 	return l3;
 }
-#define EXPECT_EDGE_L2(...) (pft_line = __LINE__, line_done(expect_edge_l2(__VA_ARGS__)))
+#define EXPECT_EDGE_L2(...) AT_LINE(expect_edge_l2(__VA_ARGS__))
 
 /* L2 of a plain frame toward the core gateway: returns 14. */
 static unsigned
@@ -591,7 +611,7 @@ expect_core_l2(const struct pft_frame *f, uint16_t et)
 	CHECK_EQ(rd16(f->d + 12), et);
 	return 14;
 }
-#define EXPECT_CORE_L2(...) (pft_line = __LINE__, line_done(expect_core_l2(__VA_ARGS__)))
+#define EXPECT_CORE_L2(...) AT_LINE(expect_core_l2(__VA_ARGS__))
 
 /* A GRE frame toward the cloud; returns the inner packet's offset (0 on mismatch). */
 static unsigned
@@ -620,7 +640,7 @@ expect_gre(const struct pft_frame *f, uint32_t tun_dst, uint32_t key, uint16_t p
 	CHECK_EQ(rd32(g + 4), key);
 	return 42;
 }
-#define EXPECT_GRE(...) (pft_line = __LINE__, line_done(expect_gre(__VA_ARGS__)))
+#define EXPECT_GRE(...) AT_LINE(expect_gre(__VA_ARGS__))
 
 /* got is orig forwarded: same bytes but TTL - 1 and a valid (recomputed) checksum. */
 static void
@@ -635,7 +655,7 @@ expect_fwd4(const uint8_t *got, const uint8_t *orig, unsigned len)
 	CHECK(ip4_cksum_ok(got), "forwarded IPv4 checksum %04x is wrong", rd16(got + 10));
 	CHECK_EQ(hlen, (got[0] & 0xf) * 4u);
 }
-#define EXPECT_FWD4(...) (pft_line = __LINE__, expect_fwd4(__VA_ARGS__), pft_line = 0)
+#define EXPECT_FWD4(...) AT_LINE_V(expect_fwd4(__VA_ARGS__))
 
 static void
 expect_fwd6(const uint8_t *got, const uint8_t *orig, unsigned len)
@@ -644,7 +664,7 @@ expect_fwd6(const uint8_t *got, const uint8_t *orig, unsigned len)
 	CHECK_EQ(got[7], orig[7] - 1);
 	CHECK_MEM(got + 8, orig + 8, len - 8);
 }
-#define EXPECT_FWD6(...) (pft_line = __LINE__, expect_fwd6(__VA_ARGS__), pft_line = 0)
+#define EXPECT_FWD6(...) AT_LINE_V(expect_fwd6(__VA_ARGS__))
 
 /* An ICMPv4 error (or reply) we originated: IP header from src to dst, proto 1. */
 static void
@@ -659,7 +679,54 @@ expect_icmp4_hdr(const uint8_t *ip, unsigned len, uint32_t src, uint32_t dst)
 	CHECK_EQ(rd32(ip + 16), dst);
 	CHECK(pft_cksum(ip + 20, len - 20) == 0, "ICMP checksum %04x is wrong", rd16(ip + 22));
 }
-#define EXPECT_ICMP4_HDR(...) (pft_line = __LINE__, expect_icmp4_hdr(__VA_ARGS__), pft_line = 0)
+#define EXPECT_ICMP4_HDR(...) AT_LINE_V(expect_icmp4_hdr(__VA_ARGS__))
+
+/* The IPv4 packet of len bytes at b->d + o, in contoso's private context, went alone into
+ * contoso's tunnel (GRE key 1001 to 198.51.100.1, TOS 0, no DF), forwarded. Returns the
+ * inner packet's offset in the frame (0 on mismatch). */
+static unsigned
+expect_encap_c4(const struct pb *b, unsigned o, unsigned len)
+{
+	unsigned in;
+
+	NOUT(CORE, 1);
+	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, len, 0, false);
+	if (in)
+		EXPECT_FWD4(out[CORE][0].d + in, b->d + o, len);
+	return in;
+}
+#define EXPECT_ENCAP_C4(...) AT_LINE(expect_encap_c4(__VA_ARGS__))
+
+/* The IPv4 packet at b->d + in, from contoso's tunnel, went alone, decapsulated and
+ * forwarded, to contoso's router on VLAN 555; nothing dropped, one gre_decap event. */
+static void
+expect_decap_c4(const struct pb *b, unsigned in)
+{
+	unsigned len = b->n - in, l3;
+
+	NOUT(EDGE, 1);
+	l3 = EXPECT_EDGE_L2(&out[EDGE][0], MAC_A101, 1, 0x8100, VLAN_CPRIV, 0, 0x0800);
+	CHECK_EQ(out[EDGE][0].n, 18 + len);
+	if (l3)
+		EXPECT_FWD4(out[EDGE][0].d + l3, b->d + in, len);
+	DROPS();
+	EVENTS(E(gre_decap, 1));
+}
+#define EXPECT_DECAP_C4(...) AT_LINE_V(expect_decap_c4(__VA_ARGS__))
+
+/* The IPv4 packet at b->d + o went alone, forwarded, to the core gateway, untagged. */
+static void
+expect_core4(const struct pb *b, unsigned o)
+{
+	unsigned len = b->n - o, l3;
+
+	NOUT(CORE, 1);
+	l3 = EXPECT_CORE_L2(&out[CORE][0], 0x0800);
+	CHECK_EQ(out[CORE][0].n, 14 + len);
+	if (l3)
+		EXPECT_FWD4(out[CORE][0].d + l3, b->d + o, len);
+}
+#define EXPECT_CORE4(...) AT_LINE_V(expect_core4(__VA_ARGS__))
 
 static int
 neigh_idx(uint16_t ctx, int family, const uint8_t *ip)
@@ -814,7 +881,7 @@ test_teardown(void)
 	nout[EDGE] = nout[CORE] = 0;
 	drain_learn();
 	pft_case = "";
-	pft_line = 0;
+	line_reset();
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -859,10 +926,7 @@ test_vlan555_gre_ipv4(void)
 	fresh("no DF");
 	o = c_to_vnet4(&b, 100, 0, 64, 0);
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, b.n - o, 0, false);
-	if (in)
-		EXPECT_FWD4(out[CORE][0].d + in, b.d + o, b.n - o);
+	EXPECT_ENCAP_C4(&b, o, b.n - o);
 	DROPS();
 }
 
@@ -904,11 +968,7 @@ test_vlan556_plain_core(void)
 	len = b.n - o;
 	send1(EDGE, &b);
 	NOUT(EDGE, 0);
-	NOUT(CORE, 1);
-	l3 = EXPECT_CORE_L2(&out[CORE][0], 0x0800);
-	CHECK_EQ(out[CORE][0].n, 14 + len);
-	if (l3)
-		EXPECT_FWD4(out[CORE][0].d + l3, b.d + o, len);
+	EXPECT_CORE4(&b, o);
 	DROPS();
 	EVENTS();
 	CHECK_EQ(w->c.ctx[cx_cpub].in.pkts, 1);
@@ -965,7 +1025,7 @@ static void
 test_qinq_gre(void)
 {
 	struct pb b = {0};
-	unsigned o, l3, len;
+	unsigned o;
 
 	qinq_case("QinQ 0x88a8/0x8100 100/555", 0x88a8);
 	qinq_case("QinQ 0x8100/0x8100 100/555", 0x8100);
@@ -976,13 +1036,8 @@ test_qinq_gre(void)
 	o = ip4(&b, (struct ip4o){.src = IP4(198, 18, 0, 10), .dst = IP_MSFT, .proto = 17});
 	udp(&b, 40);
 	ip4_end(&b, o);
-	len = b.n - o;
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	l3 = EXPECT_CORE_L2(&out[CORE][0], 0x0800);
-	CHECK_EQ(out[CORE][0].n, 14 + len);
-	if (l3)
-		EXPECT_FWD4(out[CORE][0].d + l3, b.d + o, len);
+	EXPECT_CORE4(&b, o);
 	DROPS();
 	CHECK_EQ(w->c.ctx[cx_fms].in.pkts, 1);
 }
@@ -998,13 +1053,7 @@ test_gre_decap_1001(void)
 	len = b.n - in;
 	send1(CORE, &b);
 	NOUT(CORE, 0);
-	NOUT(EDGE, 1);
-	l3 = EXPECT_EDGE_L2(&out[EDGE][0], MAC_A101, 1, 0x8100, VLAN_CPRIV, 0, 0x0800);
-	CHECK_EQ(out[EDGE][0].n, 18 + len);
-	if (l3)
-		EXPECT_FWD4(out[EDGE][0].d + l3, b.d + in, len);
-	DROPS();
-	EVENTS(E(gre_decap, 1));
+	EXPECT_DECAP_C4(&b, in);
 	CHECK_EQ(w->c.ctx[cx_cpriv].out.pkts, 1);
 	CHECK_EQ(w->c.ctx[cx_cpriv].out.bytes, len);
 	CHECK_EQ(w->c.cust[cu_contoso].from_cloud.pkts, 1);
@@ -1092,7 +1141,7 @@ test_gre_optional_fields(void)
 	for (unsigned i = 0; i < RTE_DIM(flags); i++) {
 		struct pb b = {0};
 		struct gref g;
-		unsigned in, len, l3;
+		unsigned in;
 		char label[64];
 
 		snprintf(label, sizeof(label), "GRE flags 0x%04x", flags[i]);
@@ -1102,15 +1151,8 @@ test_gre_optional_fields(void)
 		udp(&b, 33);
 		ip4_end(&b, in);
 		gre_end(&b, &g);
-		len = b.n - in;
 		send1(CORE, &b);
-		NOUT(EDGE, 1);
-		l3 = EXPECT_EDGE_L2(&out[EDGE][0], MAC_A101, 1, 0x8100, VLAN_CPRIV, 0, 0x0800);
-		CHECK_EQ(out[EDGE][0].n, 18 + len);
-		if (l3)
-			EXPECT_FWD4(out[EDGE][0].d + l3, b.d + in, len);
-		DROPS();
-		EVENTS(E(gre_decap, 1));
+		EXPECT_DECAP_C4(&b, in);
 	}
 }
 
@@ -1413,36 +1455,39 @@ expect_na(const struct pft_frame *f, const uint8_t *edst, const uint8_t *ip_dst,
 	CHECK_MEM(ip + 66, MAC_EDGE, 6);
 	CHECK(l4_cksum6_ok(ip), "NA checksum %04x is wrong", rd16(ip + 42));
 }
-#define EXPECT_NA(...) (pft_line = __LINE__, expect_na(__VA_ARGS__), pft_line = 0)
+#define EXPECT_NA(...) AT_LINE_V(expect_na(__VA_ARGS__))
+
+/* An NS for our address 2001:db8:a1::2 from the contoso router on VLAN 555 (Ethernet
+ * destination edst, IPv6 src -> dst, source link-layer address option slla or none) is
+ * answered with one NA to na_mac / na_ip with flags; nothing dropped, one nd_na_sent. */
+static void
+ns_answered(const char *label, const uint8_t *edst, const char *src, const char *dst,
+	    const uint8_t *slla, const uint8_t *na_mac, const char *na_ip, uint32_t flags)
+{
+	struct pb b = {0};
+
+	fresh(label);
+	nd(&b, edst, 135, 255, V6(src).a, V6(dst).a, V6("2001:db8:a1::2").a, slla, 0);
+	send1(EDGE, &b);
+	NOUT(EDGE, 1);
+	if (nout[EDGE] == 1)
+		EXPECT_NA(&out[EDGE][0], na_mac, V6(na_ip).a, flags);
+	DROPS();
+	EVENTS(E(nd_na_sent, 1));
+}
 
 static void
 test_nd_ns_na(void)
 {
-	struct pb b = {0};
-
 	/* multicast NS (solicited-node) with the source link-layer address */
-	nd(&b, MAC_SNM2, 135, 255, V6("2001:db8:a1::1").a, V6("ff02::1:ff00:2").a,
-	   V6("2001:db8:a1::2").a, MAC_A101, 0);
-	send1(EDGE, &b);
+	ns_answered("multicast NS with SLLA", MAC_SNM2, "2001:db8:a1::1", "ff02::1:ff00:2",
+		    MAC_A101, MAC_A101, "2001:db8:a1::1", 0xe0000000);
 	NOUT(CORE, 0);
-	NOUT(EDGE, 1);
-	if (nout[EDGE] == 1)
-		EXPECT_NA(&out[EDGE][0], MAC_A101, V6("2001:db8:a1::1").a, 0xe0000000);
-	DROPS();
-	EVENTS(E(nd_na_sent, 1));
 	CHECK_EQ(rte_ring_count(P.learn), 0);
 
 	/* unicast NS (reachability probe) with SLLA */
-	fresh("unicast NS with SLLA");
-	memset(&b, 0, sizeof(b));
-	nd(&b, MAC_EDGE, 135, 255, V6("2001:db8:a1::1").a, V6("2001:db8:a1::2").a,
-	   V6("2001:db8:a1::2").a, MAC_A101, 0);
-	send1(EDGE, &b);
-	NOUT(EDGE, 1);
-	if (nout[EDGE] == 1)
-		EXPECT_NA(&out[EDGE][0], MAC_A101, V6("2001:db8:a1::1").a, 0xe0000000);
-	DROPS();
-	EVENTS(E(nd_na_sent, 1));
+	ns_answered("unicast NS with SLLA", MAC_EDGE, "2001:db8:a1::1", "2001:db8:a1::2",
+		    MAC_A101, MAC_A101, "2001:db8:a1::1", 0xe0000000);
 }
 
 /* POSSIBLE BUG: a unicast NS may omit the source link-layer address option (RFC 4861 4.3
@@ -1450,16 +1495,8 @@ test_nd_ns_na(void)
 static void
 test_nd_ns_unicast_no_slla(void)
 {
-	struct pb b = {0};
-
-	nd(&b, MAC_EDGE, 135, 255, V6("2001:db8:a1::1").a, V6("2001:db8:a1::2").a,
-	   V6("2001:db8:a1::2").a, NULL, 0);
-	send1(EDGE, &b);
-	NOUT(EDGE, 1);
-	if (nout[EDGE] == 1)
-		EXPECT_NA(&out[EDGE][0], MAC_A101, V6("2001:db8:a1::1").a, 0xe0000000);
-	DROPS();
-	EVENTS(E(nd_na_sent, 1));
+	ns_answered("unicast NS without SLLA", MAC_EDGE, "2001:db8:a1::1", "2001:db8:a1::2", NULL,
+		    MAC_A101, "2001:db8:a1::1", 0xe0000000);
 }
 
 /* POSSIBLE BUG: duplicate address detection (NS from ::, RFC 4862 5.4.3 / RFC 4861 7.2.4)
@@ -1467,16 +1504,8 @@ test_nd_ns_unicast_no_slla(void)
 static void
 test_nd_dad(void)
 {
-	struct pb b = {0};
-
-	nd(&b, MAC_SNM2, 135, 255, V6("::").a, V6("ff02::1:ff00:2").a, V6("2001:db8:a1::2").a,
-	   NULL, 0);
-	send1(EDGE, &b);
-	NOUT(EDGE, 1);
-	if (nout[EDGE] == 1)
-		EXPECT_NA(&out[EDGE][0], MAC_ALLNODES, V6("ff02::1").a, 0xa0000000);
-	DROPS();
-	EVENTS(E(nd_na_sent, 1));
+	ns_answered("DAD NS from ::", MAC_SNM2, "::", "ff02::1:ff00:2", NULL, MAC_ALLNODES,
+		    "ff02::1", 0xa0000000);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1761,10 +1790,7 @@ test_padding_trimmed(void)
 	while (b.n < 60)
 		u8(&b, 0xee);
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, len, 0, false);
-	if (in)
-		EXPECT_FWD4(out[CORE][0].d + in, b.d + o, len);
+	EXPECT_ENCAP_C4(&b, o, len);
 	CHECK_EQ(w->c.cust[cu_contoso].to_cloud.bytes, len);
 	DROPS();
 
@@ -1824,12 +1850,9 @@ test_ip4_options_forwarded(void)
 	ip4_end(&b, o);
 	len = b.n - o;
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, len, 0, false);
-	if (in) {
+	in = EXPECT_ENCAP_C4(&b, o, len);
+	if (in)
 		CHECK_EQ(out[CORE][0].d[in], 0x47);
-		EXPECT_FWD4(out[CORE][0].d + in, b.d + o, len);
-	}
 	DROPS();
 	EVENTS(E(gre_encap, 1));
 
@@ -1955,10 +1978,7 @@ test_misc_forwarding(void)
 	wr16(b.d + 14, 0xb000 | VLAN_CPRIV);
 	len = b.n - o;
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, len, 0, false);
-	if (in)
-		EXPECT_FWD4(out[CORE][0].d + in, b.d + o, len);
+	EXPECT_ENCAP_C4(&b, o, len);
 	DROPS();
 
 	/* an error about a packet from the cloud leaves through the core, from our core address */
@@ -1996,23 +2016,14 @@ test_misc_forwarding(void)
 	gre_end(&b, &g);
 	len = b.n - in;
 	send1(CORE, &b);
-	NOUT(EDGE, 1);
-	l3 = EXPECT_EDGE_L2(&out[EDGE][0], MAC_A101, 1, 0x8100, VLAN_CPRIV, 0, 0x0800);
-	CHECK_EQ(out[EDGE][0].n, 18 + len);
-	if (l3 && out[EDGE][0].n == 18 + len)
-		EXPECT_FWD4(out[EDGE][0].d + l3, b.d + in, len);
-	DROPS();
-	EVENTS(E(gre_decap, 1));
+	EXPECT_DECAP_C4(&b, in);
 
 	/* a transit fragment is forwarded like any packet */
 	fresh("transit fragment");
 	o = c_to_vnet4(&b, 40, 0x2000 | 3, 64, 0);
 	len = b.n - o;
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, len, 0, false);
-	if (in)
-		EXPECT_FWD4(out[CORE][0].d + in, b.d + o, len);
+	EXPECT_ENCAP_C4(&b, o, len);
 	DROPS();
 	EVENTS(E(gre_encap, 1));
 }
