@@ -44,6 +44,32 @@ pft_eal_init(const char *prog, unsigned mem_mb)
 	return pft_eal_init_args(prog, mem_mb, NULL);
 }
 
+void *
+pft_read_file(const char *dir, const char *name, size_t *len)
+{
+	char path[PATH_MAX];
+	char *b = NULL;
+	FILE *fp;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "rb");
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
+	    (b = malloc((size_t)n + 1)) != NULL) {
+		if (fread(b, 1, (size_t)n, fp) == (size_t)n) {
+			b[n] = '\0';
+			*len = (size_t)n;
+		} else {
+			free(b);
+			b = NULL;
+		}
+	}
+	fclose(fp);
+	return b;
+}
+
 uint32_t
 pft_sum16(const void *p, size_t n, uint32_t s)
 {

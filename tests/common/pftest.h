@@ -38,6 +38,10 @@ int pft_eal_init(const char *prog, unsigned mem_mb);
 /* The same with one more EAL argument (extra, e.g. "--no-telemetry"; NULL: none). */
 int pft_eal_init_args(const char *prog, unsigned mem_mb, const char *extra);
 
+/* The whole file dir/name in a malloc'ed buffer with a NUL after its *len bytes (free()
+ * it); NULL when it cannot be read. */
+void *pft_read_file(const char *dir, const char *name, size_t *len);
+
 /* Internet checksum (RFC 1071), computed independently of DPDK and of the dataplane:
  * pft_sum16() adds n bytes at p as big-endian 16-bit words to s (an odd last byte as the
  * high byte), pft_fold() folds the carries into 16 bits (not complemented), pft_cksum() is

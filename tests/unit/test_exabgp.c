@@ -47,7 +47,7 @@
 #endif
 
 #define EXAMPLE PF_SRCDIR "/configs/exchange-provider.json"
-#define FIXDIR PF_SRCDIR "/tests/fixtures/exabgp/"
+#define FIXDIR PF_SRCDIR "/tests/fixtures/exabgp"
 
 static struct pf_config *cfg;
 static struct pf_ctxmap *map;
@@ -168,7 +168,7 @@ parse_file(const char *name, char out[][256], unsigned *n_out, unsigned max, int
 	int lines = 0;
 	FILE *fp;
 
-	snprintf(path, sizeof(path), FIXDIR "%s", name);
+	snprintf(path, sizeof(path), FIXDIR "/%s", name);
 	fp = fopen(path, "r");
 	if (fp == NULL) {
 		fprintf(stderr, "cannot open %s\n", path);
@@ -942,28 +942,7 @@ write_split(int fd, const char *d, size_t n)
 static char *
 slurp(const char *name, size_t *len)
 {
-	char path[512];
-	FILE *fp;
-	char *b;
-	long n;
-
-	snprintf(path, sizeof(path), FIXDIR "%s", name);
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	b = malloc((size_t)n + 1);
-	if (fread(b, 1, (size_t)n, fp) != (size_t)n) {
-		free(b);
-		fclose(fp);
-		return NULL;
-	}
-	b[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return b;
+	return pft_read_file(FIXDIR, name, len);
 }
 
 static int

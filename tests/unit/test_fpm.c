@@ -49,26 +49,7 @@ static struct pf_route_msg out[PF_FPM_OUT_MAX];
 static uint8_t *
 load(const char *name, size_t *len)
 {
-	char path[512];
-	FILE *fp;
-	uint8_t *b;
-	long n;
-
-	snprintf(path, sizeof(path), FIXDIR "/%s", name);
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	b = malloc(n > 0 ? (size_t)n : 1);
-	if (b && fread(b, 1, (size_t)n, fp) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	fclose(fp);
-	*len = (size_t)n;
-	return b;
+	return pft_read_file(FIXDIR, name, len);
 }
 
 static void
