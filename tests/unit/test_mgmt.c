@@ -884,35 +884,8 @@ cli_pump(struct cli *c)
 	}
 }
 
-/* Poll the server until the client has a whole line (or EOF, or timeout); the line is
- * parsed and kept. NULL when none came. */
-static json_t *
-cli_reply(struct pf_mgmt *m, struct cli *c, int timeout_ms)
-{
-	long long end = ms_now() + timeout_ms;
-
-	do {
-		char *nl;
-
-		pf_mgmt_poll(m);
-		cli_pump(c);
-		nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
-		if (nl != NULL) {
-			size_t n = (size_t)(nl - c->buf);
-			json_t *j = json_loadb(c->buf, n, 0, NULL);
-
-			memmove(c->buf, nl + 1, c->len - n - 1);
-			c->len -= n + 1;
-			return kept(j ? j : json_string("(reply not JSON)"));
-		}
-		if (c->eof)
-			return NULL;
-		usleep(200);
-	} while (ms_now() < end);
-	return NULL;
-}
-
-/* Like cli_reply, the line as text (malloc'd). */
+/* Poll the server until the client has a whole line (or EOF, or timeout): the line as
+ * text (malloc'd), NULL when none came. */
 static char *
 cli_line(struct pf_mgmt *m, struct cli *c, int timeout_ms)
 {
@@ -934,8 +907,23 @@ cli_line(struct pf_mgmt *m, struct cli *c, int timeout_ms)
 		}
 		if (c->eof)
 			return NULL;
+		usleep(200);
 	} while (ms_now() < end);
 	return NULL;
+}
+
+/* Like cli_line, the line parsed and kept. */
+static json_t *
+cli_reply(struct pf_mgmt *m, struct cli *c, int timeout_ms)
+{
+	char *l = cli_line(m, c, timeout_ms);
+	json_t *j;
+
+	if (l == NULL)
+		return NULL;
+	j = json_loads(l, 0, NULL);
+	free(l);
+	return kept(j ? j : json_string("(reply not JSON)"));
 }
 
 /* Poll until the server closed the client (EOF seen) or timeout. */
