@@ -707,6 +707,18 @@ del_ok(const char *ctx, const char *prefix)
 static void
 test_route_add_del(void)
 {
+	static const struct {
+		const char *ctx, *prefix, *via, *type, *neighbor;
+		int family;
+	} vias[] = {
+		{"contoso-private", "100.70.0.0/16", "peer", "edge", "172.16.1.1", 0},
+		{"contoso-private", "100.71.0.0/16", "172.16.2.1", NULL, "172.16.2.1", 0},
+		{"contoso-private", "2001:db8:2000::/48", "peer", NULL, "2001:db8:a1::1", 6},
+		{"contoso-public", "20.0.0.0/8", "core", "core", "192.0.2.254", 0},
+		{"contoso-private", "10.66.0.0/16", "drop", "drop", NULL, 0},
+		{"core", "2001:db8:9::/48", "core", NULL, "2001:db8:c0::fe", 0},
+		{"core", "203.0.114.0/24", "192.0.2.77", NULL, "192.0.2.77", 0},
+	};
 	const json_t *r, *res;
 	char req[256];
 
@@ -727,30 +739,19 @@ test_route_add_del(void)
 	res = OK("{\"cmd\": \"lookup\", \"context\": \"contoso-private\", \"address\": \"10.50.9.9\"}");
 	CHECK(json_is_null(json_object_get(res, "route")), "after delete %s", show(res));
 
-	r = add_ok("contoso-private", "100.70.0.0/16", "peer");
-	CHECK_STR(at(r, "nexthop.type"), "edge");
-	CHECK_STR(at(r, "nexthop.neighbor"), "172.16.1.1");
-	del_ok("contoso-private", "100.70.0.0/16");
-	r = add_ok("contoso-private", "100.71.0.0/16", "172.16.2.1");
-	CHECK_STR(at(r, "nexthop.neighbor"), "172.16.2.1");
-	del_ok("contoso-private", "100.71.0.0/16");
-	r = add_ok("contoso-private", "2001:db8:2000::/48", "peer");
-	CHECK_STR(at(r, "nexthop.neighbor"), "2001:db8:a1::1");
-	CHECK_INT(at(r, "family"), 6);
-	del_ok("contoso-private", "2001:db8:2000::/48");
-	r = add_ok("contoso-public", "20.0.0.0/8", "core");
-	CHECK_STR(at(r, "nexthop.type"), "core");
-	CHECK_STR(at(r, "nexthop.neighbor"), "192.0.2.254");
-	del_ok("contoso-public", "20.0.0.0/8");
-	r = add_ok("contoso-private", "10.66.0.0/16", "drop");
-	CHECK_STR(at(r, "nexthop.type"), "drop");
-	del_ok("contoso-private", "10.66.0.0/16");
-	r = add_ok("core", "2001:db8:9::/48", "core");
-	CHECK_STR(at(r, "nexthop.neighbor"), "2001:db8:c0::fe");
-	del_ok("core", "2001:db8:9::/48");
-	r = add_ok("core", "203.0.114.0/24", "192.0.2.77");
-	CHECK_STR(at(r, "nexthop.neighbor"), "192.0.2.77");
-	del_ok("core", "203.0.114.0/24");
+	/* each "via": the next hop it resolves to (type, neighbor; NULL: not checked) */
+	for (size_t i = 0; i < PFT_DIM(vias); i++) {
+		pft_case = vias[i].prefix;
+		r = add_ok(vias[i].ctx, vias[i].prefix, vias[i].via);
+		if (vias[i].type != NULL)
+			CHECK_STR(at(r, "nexthop.type"), vias[i].type);
+		if (vias[i].neighbor != NULL)
+			CHECK_STR(at(r, "nexthop.neighbor"), vias[i].neighbor);
+		if (vias[i].family != 0)
+			CHECK_INT(at(r, "family"), vias[i].family);
+		del_ok(vias[i].ctx, vias[i].prefix);
+	}
+	pft_case = "";
 
 	/* refused before the applier */
 	CHECK_HAS(ERR("{\"cmd\": \"route-add\", \"context\": \"contoso-private\", \"prefix\": "
