@@ -3,7 +3,9 @@
  * Set-up shared by the unit tests (tests/unit/) and the benchmarks (bench/): EAL without
  * hugepages, ring PMD ports standing in for the configuration's ports, a configuration
  * copy written to a temporary file and loaded through the real parser, tables and route
- * applier; and the end of every CUnit main().
+ * applier; fixture files, Internet checksums; and the end of every CUnit main(). The
+ * unit tests' CHECK macros are in pftest_check.h, the packet-path fixture of the dataplane
+ * and ESP tests and the pipeline fuzzer in pftest_pipe.h.
  *
  * pftest.c (DPDK, control's table building), pftest_applier.c (control's applier),
  * pftest_pipe.c (the packet-path fixture, pftest_pipe.h) and pftest_cunit.c (CUnit only,

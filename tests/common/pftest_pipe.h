@@ -3,9 +3,10 @@
  * The packet-path fixture shared by tests/unit/test_dataplane.c, tests/unit/test_esp.c and
  * tests/fuzz/fuzz_pipeline.c: EAL without hugepages, an mbuf pool without per-lcore cache
  * (its available count is exact), two started ring PMD ports standing in for the example
- * configuration's edge and core ports, configs/exchange-provider.json with those port
- * names (and the caller's changes) loaded through the real parser, the tables control
- * builds from it, and one worker (pf_worker_init) on the calling lcore.
+ * configuration's edge and core ports, the configuration (configs/exchange-provider.json
+ * for all three) with those port names and the caller's changes, loaded through the real
+ * parser, the tables control builds from it, and one worker (pf_worker_init) on the
+ * calling lcore.
  *
  * pftest_pipe.c needs pftest.c (not the CUnit part, not the applier): the fuzz build
  * compiles both explicitly (tests/fuzz/build_pipeline.sh).
