@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # peerfwd throughput benchmark, one command (Debian 12, as root):
 #
-#   bench/run.sh            full run (about 16 minutes on 2 cores)
+#   bench/run.sh            full run (about 22 minutes on 2 cores, churn and ESP included)
 #   bench/run.sh --quick    CI smoke test (tiny tables, 1 repetition, 2 s per run, no callgrind,
-#                           a 12 s churn run),
+#                           a 12 s churn run, the ESP smoke: about 2 minutes, builds cached),
 #                           results in bench/out/quick/
 #   bench/run.sh --only esp the ESP (IPsec) part alone
 #
 # Builds peerfwd (release, build-bench/) and DPDK's l3fwd and ipsec-secgw examples
-# (bench/out/), peerfwd and l3fwd with the same -march (--cpu, default native), generates
+# (bench/out/), all three with the same -march (--cpu, default native), generates
 # route tables, configurations and pcaps, runs peerfwd, dpdk-testpmd (io), l3fwd (lpm, fib),
 # ipsec-secgw and dpdk-test-crypto-perf one after the other on the same inputs, then
 # peerfwd forwarding during route churn (churn_bench.py), and writes
@@ -38,12 +38,14 @@ Options (passed to bench/pfbench.py):
                           measured window (default 1 + 2, quick 0.5 + 1.5)
   --mem auto|huge|nohuge  2 MB hugepages if possible (default auto), or --no-huge
   --no-callgrind          skip the instructions/packet runs
+  --callgrind-packets N   packets per callgrind run (default 1000000)
+  --callgrind-seconds S   at most this long per callgrind run (default 30)
   --no-churn              skip the forwarding-during-route-churn runs (bench/churn_bench.py)
   --lpm-max-routes N      largest IPv4 table l3fwd --lookup=lpm is run on (default 200000)
   --flows N               destinations (frames) per pcap (default 4104, quick 1032); above 8192
                           every program's mbuf pool grows to hold the pcap (peerfwd: "mbufs")
-  --cpu MARCH             -march for both peerfwd (meson -Dcpu) and l3fwd (default native:
-                          the benchmark runs where it is built); recorded in the results
+  --cpu MARCH             -march for peerfwd (meson -Dcpu), l3fwd and ipsec-secgw (default
+                          native: the benchmark runs where it is built); recorded in the results
   --build DIR             peerfwd build directory (default build-bench)
   --only STRING           only the jobs whose key contains STRING; a scenario name (encap,
                           public, decap, encap6, esp) also generates only that scenario's inputs

@@ -15,26 +15,85 @@
 #include <rte_ring.h>
 
 #include "common/config.h"
-#include "common/route_msg.h"
-#include "control/applier.h"
-#include "control/applier_priv.h"
 #include "control/control.h"
 #include "tests/common/pftest.h"
 
 int
-pft_eal_init(const char *prog, unsigned mem_mb)
+pft_eal_init_args(const char *prog, unsigned mem_mb, const char *extra)
 {
 	static char a0[64], a1[] = "--no-huge", a2[] = "--no-shconf", a3[] = "-m", a4[16],
-		    a5[] = "--no-pci", a6[] = "-l", a7[] = "0", a8[] = "--log-level=*:error";
-	char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, NULL};
-	int r;
+		    a5[] = "--no-pci", a6[] = "-l", a7[] = "0", a8[] = "--log-level=*:error", a9[64];
+	char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, NULL, NULL};
+	int argc = RTE_DIM(argv) - 2, r;
 
 	snprintf(a0, sizeof(a0), "%s", prog);
 	snprintf(a4, sizeof(a4), "%u", mem_mb);
-	r = rte_eal_init(RTE_DIM(argv) - 1, argv);
+	if (extra != NULL) {
+		snprintf(a9, sizeof(a9), "%s", extra);
+		argv[argc++] = a9;
+	}
+	r = rte_eal_init(argc, argv);
 	if (r < 0)
 		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
 	return r;
+}
+
+int
+pft_eal_init(const char *prog, unsigned mem_mb)
+{
+	return pft_eal_init_args(prog, mem_mb, NULL);
+}
+
+void *
+pft_read_file(const char *dir, const char *name, size_t *len)
+{
+	char path[PATH_MAX];
+	char *b = NULL;
+	FILE *fp;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "rb");
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
+	    (b = malloc((size_t)n + 1)) != NULL) {
+		if (fread(b, 1, (size_t)n, fp) == (size_t)n) {
+			b[n] = '\0';
+			*len = (size_t)n;
+		} else {
+			free(b);
+			b = NULL;
+		}
+	}
+	fclose(fp);
+	return b;
+}
+
+uint32_t
+pft_sum16(const void *p, size_t n, uint32_t s)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		s += (uint32_t)b[n - 1] << 8;
+	return s;
+}
+
+uint16_t
+pft_fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+uint16_t
+pft_cksum(const void *p, size_t n)
+{
+	return (uint16_t)~pft_fold(pft_sum16(p, n, 0));
 }
 
 int
@@ -161,26 +220,4 @@ pft_tables_build(struct pf_build *b, const struct pf_config *cfg, struct pf_tabl
 	if (r < 0)
 		fprintf(stderr, "pf_tables_build: %s\n", b->err);
 	return r;
-}
-
-struct pf_applier *
-pft_applier_create(struct pf_build *b, const char *ring_name, unsigned ring_size,
-		   struct rte_ring **ring)
-{
-	struct rte_ring *rg = NULL;
-	struct pf_applier *a;
-
-	if (ring_name != NULL) {
-		rg = rte_ring_create_elem(ring_name, sizeof(struct pf_route_msg), ring_size,
-					  SOCKET_ID_ANY, RING_F_MP_HTS_ENQ | RING_F_SC_DEQ);
-		*ring = rg;
-		if (rg == NULL) {
-			fprintf(stderr, "route ring: %s\n", rte_strerror(rte_errno));
-			return NULL;
-		}
-	}
-	a = pf_applier_create(b, rg);
-	if (a == NULL)
-		fprintf(stderr, "pf_applier_create failed\n");
-	return a;
 }

@@ -3,17 +3,22 @@
  * Set-up shared by the unit tests (tests/unit/) and the benchmarks (bench/): EAL without
  * hugepages, ring PMD ports standing in for the configuration's ports, a configuration
  * copy written to a temporary file and loaded through the real parser, tables and route
- * applier; and the end of every CUnit main().
+ * applier; fixture files, Internet checksums; and the end of every CUnit main(). The
+ * unit tests' CHECK macros are in pftest_check.h, the packet-path fixture of the dataplane
+ * and ESP tests and the pipeline fuzzer in pftest_pipe.h.
  *
- * pftest.c (DPDK, control) and pftest_cunit.c (CUnit only, built when CUnit is found) go
- * into one static library: a program links only the objects it uses, so the CUnit tests
- * that do not use DPDK ports (test_config, test_fib) do not pull in control/.
+ * pftest.c (DPDK, control's table building), pftest_applier.c (control's applier),
+ * pftest_pipe.c (the packet-path fixture, pftest_pipe.h) and pftest_cunit.c (CUnit only,
+ * built when CUnit is found) go into one static library: a program links only the objects
+ * it uses, so the CUnit tests that do not use DPDK ports (test_config, test_fib) do not
+ * pull in control/. tests/fuzz/build_pipeline.sh compiles pftest.c and pftest_pipe.c.
  */
 #ifndef PF_TESTS_COMMON_PFTEST_H
 #define PF_TESTS_COMMON_PFTEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -31,6 +36,21 @@ struct rte_ring;
 /* rte_eal_init() with "<prog> --no-huge --no-shconf -m <mem_mb> --no-pci -l 0
  * --log-level=*:error"; on failure prints why and returns < 0. */
 int pft_eal_init(const char *prog, unsigned mem_mb);
+
+/* The same with one more EAL argument (extra, e.g. "--no-telemetry"; NULL: none). */
+int pft_eal_init_args(const char *prog, unsigned mem_mb, const char *extra);
+
+/* The whole file dir/name in a malloc'ed buffer with a NUL after its *len bytes (free()
+ * it); NULL when it cannot be read. */
+void *pft_read_file(const char *dir, const char *name, size_t *len);
+
+/* Internet checksum (RFC 1071), computed independently of DPDK and of the dataplane:
+ * pft_sum16() adds n bytes at p as big-endian 16-bit words to s (an odd last byte as the
+ * high byte), pft_fold() folds the carries into 16 bits (not complemented), pft_cksum() is
+ * the complemented folded sum of n bytes (0 over data that holds its correct checksum). */
+uint32_t pft_sum16(const void *p, size_t n, uint32_t s);
+uint16_t pft_fold(uint32_t s);
+uint16_t pft_cksum(const void *p, size_t n);
 
 /* A ring PMD port: two rings "<ring_prefix>_rx" / "<ring_prefix>_tx" of ring_size
  * (single producer/consumer) stored in *rx / *tx, rte_eth_from_rings(name). The ethdev's
@@ -55,6 +75,8 @@ struct pf_config *pft_config_json(const json_t *root, const char *tmpl);
  * pf_build_free / pf_tables_free); prints the builder's error on failure. */
 int pft_tables_build(struct pf_build *b, const struct pf_config *cfg, struct pf_tables *t,
 		     bool *built);
+
+/* ---- pftest_applier.c ---- */
 
 /* pf_applier_create(b, ring): with ring_name, *ring is first created as peerfwd's route
  * ring (struct pf_route_msg elements, ring_size, multi-producer HTS, single consumer);

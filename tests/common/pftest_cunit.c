@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The CUnit part of the test helper (see pftest.h). */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include <CUnit/Basic.h>
 
 #include "tests/common/pftest.h"
+#include "tests/common/pftest_check.h"
 
 int
 pft_cunit_suite(const char *name, int (*init)(void), int (*clean)(void), void (*setup)(void),
@@ -40,4 +42,24 @@ pft_cunit_fail(void)
 	fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
 	CU_cleanup_registry();
 	return 1;
+}
+
+const char *pft_case = "";
+int pft_line;
+
+void
+pft_failf(const char *file, int line, const char *fmt, ...)
+{
+	char buf[768], msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (pft_line)
+		snprintf(msg, sizeof(msg), "%s%s%s (called from line %d)", pft_case,
+			 *pft_case ? ": " : "", buf, pft_line);
+	else
+		snprintf(msg, sizeof(msg), "%s%s%s", pft_case, *pft_case ? ": " : "", buf);
+	CU_assertImplementation(CU_FALSE, line, msg, file, "", CU_FALSE);
 }

@@ -16,7 +16,7 @@ flags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -DALLOW_EXPERIMENTAL_API -DPF_SRCDIR="\"$
   -fno-omit-frame-pointer -Wall -Wextra -Wno-address-of-packed-member -I.)
 clang "${flags[@]}" $(pkg-config --cflags jansson libdpdk) \
   tests/fuzz/fuzz_pipeline.c common/config.c common/ipsec_conf.c common/counters.c common/fib.c dataplane/*.c \
-  control/tables_build.c \
+  control/tables_build.c tests/common/pftest.c tests/common/pftest_pipe.c \
   -o "$out/fuzz_pipeline" $(pkg-config --libs jansson libdpdk) -lrte_net_ring -lpthread
 echo "build_pipeline: $out/fuzz_pipeline"
 secs=${1:-0}

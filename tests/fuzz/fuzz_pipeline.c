@@ -54,6 +54,8 @@
 #include "common/counters.h"
 #include "control/control.h"
 #include "dataplane/worker.h"
+#include "tests/common/pftest.h"
+#include "tests/common/pftest_pipe.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
@@ -66,16 +68,10 @@
 #define MAX_FRAME 9000
 #define SEG_ROOM (RTE_MBUF_DEFAULT_BUF_SIZE - RTE_PKTMBUF_HEADROOM)
 
-enum { EDGE, CORE };
+enum { EDGE = PFT_EDGE, CORE = PFT_CORE };
 
-static struct rte_mempool *pool;
-static struct rte_ring *rx_ring[2], *tx_ring[2], *learn;
-static uint16_t pid[2];
-static struct pf_config *cfg;
-static struct pf_tables tbl;
-static struct pf_build bld;
-static struct pf_worker *w;
-static volatile bool quit_flag;
+static struct pft_pipe P; /* pool, ports, tables, worker (tests/common/pftest_pipe.h) */
+static struct pf_worker *w; /* P.w */
 static unsigned pool_avail0;
 static long ext_live; /* external buffers not yet released by their last mbuf */
 
@@ -92,140 +88,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* One-time set-up, as tests/unit/test_dataplane.c suite_init()                         */
 
 static void
-rename_strings(json_t *j, const char *from, const char *to)
-{
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	if (json_is_object(j)) {
-		json_object_foreach(j, key, v) {
-			if (json_is_string(v) && strcmp(json_string_value(v), from) == 0)
-				json_string_set(v, to);
-			else
-				rename_strings(v, from, to);
-		}
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
-			if (json_is_string(v) && strcmp(json_string_value(v), from) == 0)
-				json_string_set(v, to);
-			else
-				rename_strings(v, from, to);
-		}
-	}
-}
-
-static void
-write_config(char *path, size_t len, const char *edge_name, const char *core_name)
-{
-	json_error_t je;
-	json_t *root = json_load_file(EXAMPLE, 0, &je), *custs, *c, *cxs, *cx, *routes;
-	size_t i, k;
-	int fd;
-
-	if (root == NULL)
-		DIE("%s:%d: %s", EXAMPLE, je.line, je.text);
-	rename_strings(root, "net_pcap_edge", edge_name);
-	rename_strings(root, "net_pcap_core", core_name);
-	custs = json_object_get(root, "customers");
-	json_array_foreach(custs, i, c) {
-		cxs = json_object_get(c, "contexts");
-		json_array_foreach(cxs, k, cx) {
-			const char *name = json_string_value(json_object_get(cx, "name"));
-
-			if (name == NULL || strcmp(name, "contoso-private") != 0)
-				continue;
-			routes = json_object_get(cx, "routes");
-			if (routes == NULL) {
-				routes = json_array();
-				json_object_set_new(cx, "routes", routes);
-			}
-			json_array_append_new(routes, json_pack("{s:s, s:s}", "prefix", "10.99.0.0/16",
-								"via", "drop"));
-			if (json_is_object(json_object_get(cx, "secondary")))
-				json_object_set_new(json_object_get(cx, "secondary"), "subnet6",
-						    json_string("2001:db8:a2::/126"));
-		}
-	}
-	snprintf(path, len, "/tmp/pf_fuzz_pipeline_XXXXXX.json");
-	fd = mkstemps(path, 5);
-	if (fd < 0)
-		DIE("mkstemps failed");
-	close(fd);
-	if (json_dump_file(root, path, JSON_INDENT(2)) != 0)
-		DIE("cannot write %s", path);
-	json_decref(root);
-}
-
-static void
-port_up(int e, const char *name)
-{
-	struct rte_eth_conf conf;
-	char rname[RTE_RING_NAMESIZE];
-	int r;
-
-	snprintf(rname, sizeof(rname), "fz_%s_rx", name);
-	rx_ring[e] = rte_ring_create(rname, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(rname, sizeof(rname), "fz_%s_tx", name);
-	tx_ring[e] = rte_ring_create(rname, RING_SIZE, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (rx_ring[e] == NULL || tx_ring[e] == NULL)
-		DIE("rings for %s: %s", name, rte_strerror(rte_errno));
-	r = rte_eth_from_rings(name, &rx_ring[e], 1, &tx_ring[e], 1, SOCKET_ID_ANY);
-	if (r < 0)
-		DIE("rte_eth_from_rings(%s): %s", name, rte_strerror(rte_errno));
-	pid[e] = (uint16_t)r;
-	memset(&conf, 0, sizeof(conf));
-	if ((r = rte_eth_dev_configure(pid[e], 1, 1, &conf)) < 0 ||
-	    (r = rte_eth_rx_queue_setup(pid[e], 0, RING_SIZE, SOCKET_ID_ANY, NULL, pool)) < 0 ||
-	    (r = rte_eth_tx_queue_setup(pid[e], 0, RING_SIZE, SOCKET_ID_ANY, NULL)) < 0 ||
-	    (r = rte_eth_dev_start(pid[e])) < 0)
-		DIE("port %s: %s", name, strerror(-r));
-}
-
-static void
 setup(void)
 {
-	static char a0[] = "fuzz_pipeline", a1[] = "--no-huge", a2[] = "--no-shconf", a3[] = "-m",
-		    a4[] = "256", a5[] = "--no-pci", a6[] = "-l", a7[] = "0",
-		    a8[] = "--log-level=*:error", a9[] = "--no-telemetry";
-	char *argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, NULL};
-	char edge_name[RTE_ETH_NAME_MAX_LEN], core_name[RTE_ETH_NAME_MAX_LEN];
-	char path[128], err[1024];
+	static const struct pft_pipe_opts o = {
+		.prog = "fuzz_pipeline", .no_telemetry = true, .prefix = "fz",
+		.pool_size = POOL_SIZE, .ring_size = RING_SIZE, .learn_size = LEARN_SIZE,
+		.config = EXAMPLE, .edit = pft_edit_blackhole_nd,
+		.tmpl = "/tmp/pf_fuzz_pipeline_XXXXXX.json"};
 
-	if (rte_eal_init(RTE_DIM(argv) - 1, argv) < 0)
-		DIE("rte_eal_init: %s", rte_strerror(rte_errno));
-	/* no per-lcore cache: the available count is exact after every input */
-	pool = rte_pktmbuf_pool_create("fz_pool", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL)
-		DIE("mbuf pool: %s", rte_strerror(rte_errno));
-	port_up(EDGE, "net_pcap_edge");
-	port_up(CORE, "net_pcap_core");
-	if (rte_eth_dev_get_name_by_port(pid[EDGE], edge_name) != 0 ||
-	    rte_eth_dev_get_name_by_port(pid[CORE], core_name) != 0)
-		DIE("port names");
-	write_config(path, sizeof(path), edge_name, core_name);
-	if (pf_config_load(path, &cfg, err, sizeof(err)) < 0) {
-		unlink(path);
-		DIE("pf_config_load: %s", err);
-	}
-	unlink(path);
-	if (pf_tables_build(&bld, cfg, &tbl, NULL) < 0)
-		DIE("pf_tables_build: %s", bld.err);
-	learn = rte_ring_create_elem("fz_learn", sizeof(struct pf_learn_msg), LEARN_SIZE,
-				     SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	w = rte_zmalloc("fz_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
-	if (learn == NULL || w == NULL)
-		DIE("learn ring / worker: out of memory");
-	w->id = 0;
-	w->lcore = rte_lcore_id();
-	w->pool = pool;
-	w->learn = learn;
-	w->burst = 32;
-	w->quit = &quit_flag;
-	if (pf_worker_init(w, &tbl) < 0)
-		DIE("pf_worker_init failed");
-	pool_avail0 = rte_mempool_avail_count(pool);
+	if (pft_pipe_up(&P, &o) < 0)
+		DIE("set-up failed");
+	w = P.w;
+	pool_avail0 = rte_mempool_avail_count(P.pool);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -243,32 +117,12 @@ ext_free(void *addr, void *opaque)
 static struct rte_mbuf *
 mk_pool(const uint8_t *d, size_t n)
 {
-	struct rte_mbuf *head = NULL, *last = NULL;
-	size_t off = 0;
+	struct rte_mbuf *m = pft_mbuf(P.pool, d, n, SEG_ROOM);
 
-	do {
-		size_t k = n - off < SEG_ROOM ? n - off : SEG_ROOM;
-		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-		char *p;
-
-		if (m == NULL)
-			DIE("mbuf pool empty (%u available, %u at start)",
-			    rte_mempool_avail_count(pool), pool_avail0);
-		p = rte_pktmbuf_append(m, (uint16_t)k);
-		if (p == NULL)
-			DIE("segment of %zu bytes does not fit", k);
-		memcpy(p, d + off, k);
-		off += k;
-		if (head == NULL) {
-			head = m;
-		} else {
-			last->next = m;
-			head->nb_segs++;
-			head->pkt_len += (uint32_t)k;
-		}
-		last = m;
-	} while (off < n);
-	return head;
+	if (m == NULL)
+		DIE("mbuf pool empty (%u available, %u at start)",
+		    rte_mempool_avail_count(P.pool), pool_avail0);
+	return m;
 }
 
 /* One mbuf whose data is a heap buffer of exactly headroom + n bytes (ASan-visible). */
@@ -280,7 +134,7 @@ struct extbuf {
 static struct rte_mbuf *
 mk_ext(const uint8_t *d, size_t n)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(P.pool);
 	struct extbuf *x;
 	uint16_t room = (uint16_t)(RTE_PKTMBUF_HEADROOM + n);
 
@@ -312,24 +166,6 @@ rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t
-sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += rd16(p + i);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t
-fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 static void
 wr16(uint8_t *p, uint16_t v)
 {
@@ -349,7 +185,7 @@ fix_ip4(uint8_t *d, size_t n)
 	if (hl < 20 || hl > n)
 		return 0;
 	wr16(d + 10, 0);
-	wr16(d + 10, fold(sum16(d, hl, 0)));
+	wr16(d + 10, pft_cksum(d, hl));
 	return hl;
 }
 
@@ -386,8 +222,8 @@ fix_checksums(uint8_t *d, size_t n)
 		if (plen < 4)
 			return;
 		wr16(ic + 2, 0);
-		s = sum16(ip6 + 8, 32, 0) + (uint32_t)plen + 58;
-		wr16(ic + 2, fold(sum16(ic, plen, s)));
+		s = pft_sum16(ip6 + 8, 32, 0) + (uint32_t)plen + 58;
+		wr16(ic + 2, (uint16_t)~pft_fold(pft_sum16(ic, plen, s)));
 	}
 }
 
@@ -421,7 +257,7 @@ drain(void)
 		void *objs[64];
 		unsigned k;
 
-		while ((k = rte_ring_dequeue_burst(tx_ring[e], objs, RTE_DIM(objs), NULL)) != 0)
+		while ((k = rte_ring_dequeue_burst(P.tx[e], objs, RTE_DIM(objs), NULL)) != 0)
 			for (unsigned i = 0; i < k; i++) {
 				struct rte_mbuf *m = objs[i];
 
@@ -432,12 +268,12 @@ drain(void)
 				rte_pktmbuf_free(m);
 			}
 		/* nothing may be left in a port's RX ring (the worker never polls here) */
-		if (rte_ring_count(rx_ring[e]) != 0)
+		if (rte_ring_count(P.rx[e]) != 0)
 			DIE("RX ring of port %d not empty", e);
 	}
-	while (rte_ring_dequeue_elem(learn, &msg, sizeof(msg)) == 0)
-		if (msg.neigh >= tbl.n_neigh)
-			DIE("learn message for neighbor %u of %u", msg.neigh, tbl.n_neigh);
+	while (rte_ring_dequeue_elem(P.learn, &msg, sizeof(msg)) == 0)
+		if (msg.neigh >= P.tbl.n_neigh)
+			DIE("learn message for neighbor %u of %u", msg.neigh, P.tbl.n_neigh);
 	if (verbose)
 		report(tx);
 }
@@ -472,20 +308,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 
 	/* same starting point for every input: ICMP tokens full, no recent solicitation */
-	w->icmp_tokens = tbl.icmp_rate_pps;
+	w->icmp_tokens = P.tbl.icmp_rate_pps;
 	w->icmp_last_tsc = rte_rdtsc();
-	memset(w->solicit_tsc, 0, sizeof(uint64_t) * tbl.n_neigh);
+	memset(w->solicit_tsc, 0, sizeof(uint64_t) * P.tbl.n_neigh);
 
 	for (unsigned i = 0; i < copies; i++)
 		pkts[i] = ext ? mk_ext(data, size) : mk_pool(data, size);
-	pf_worker_input(w, pid[port], pkts, (uint16_t)copies);
+	pf_worker_input(w, P.pid[port], pkts, (uint16_t)copies);
 	pf_worker_flush(w);
 	drain();
 
 	for (int p = 0; p < PF_MAX_PORTS; p++)
 		if (w->tx[p].n != 0)
 			DIE("TX buffer of port %d holds %u mbufs after pf_worker_flush", p, w->tx[p].n);
-	avail = rte_mempool_avail_count(pool);
+	avail = rte_mempool_avail_count(P.pool);
 	if (avail != pool_avail0)
 		DIE("mbuf leak: pool has %u available, %u before the input (%s, %u copies, port %s)",
 		    avail, pool_avail0, ext ? "external buffer" : "pool mbufs", copies,

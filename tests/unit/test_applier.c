@@ -36,45 +36,13 @@
 #include "control/control.h"
 #include "control/feed.h"
 #include "tests/common/pftest.h"
+#include "tests/common/pftest_check.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
 #endif
 #define EXAMPLE PF_SRCDIR "/configs/exchange-provider.json"
 #define ROUTE_RING 1024u
-
-/* ------------------------------------------------------------------------------------ */
-/* Assertions                                                                           */
-
-static void
-failf(const char *file, int line, const char *fmt, ...)
-{
-	char msg[600];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	CU_assertImplementation(CU_FALSE, line, msg, file, "", CU_FALSE);
-}
-
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (cond) {                                                                \
-			CU_PASS(#cond);                                                    \
-		} else {                                                                   \
-			failf(__FILE__, __LINE__, __VA_ARGS__);                            \
-		}                                                                          \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                     \
-	do {                                                                               \
-		long long _a = (long long)(a), _b = (long long)(b);                        \
-		if (_a == _b) {                                                            \
-			CU_PASS(#a " == " #b);                                             \
-		} else                                                                     \
-			failf(__FILE__, __LINE__, "%s = %lld, expected %s = %lld", #a, _a, #b, _b); \
-	} while (0)
 
 /* ------------------------------------------------------------------------------------ */
 /* Fixture                                                                              */
@@ -138,7 +106,7 @@ static void
 test_setup(void)
 {
 	if (fx_open(&F, cfg_main) < 0)
-		failf(__FILE__, __LINE__, "fixture set-up failed");
+		pft_failf(__FILE__, __LINE__, "fixture set-up failed");
 }
 
 static void
@@ -312,7 +280,7 @@ feed_n(struct pf_feed *fd, const struct pf_route_msg *m, unsigned n)
 		unsigned k = RTE_MIN(n - done, ROUTE_RING / 2);
 
 		if (pf_feed_submit(fd, m + done, k) != 0)
-			failf(__FILE__, __LINE__, "pf_feed_submit failed");
+			pft_failf(__FILE__, __LINE__, "pf_feed_submit failed");
 		while (rte_ring_count(F.ring) != 0)
 			pf_applier_poll(F.a, 4096);
 		done += k;
@@ -728,7 +696,7 @@ test_default_allowed(void)
 
 	fx_close(&F);
 	if (fx_open(&F, cfg_alt) < 0) {
-		failf(__FILE__, __LINE__, "fixture");
+		pft_failf(__FILE__, __LINE__, "fixture");
 		return;
 	}
 	feed1(exa_add(cx_cpriv, "0.0.0.0/0", "172.16.1.1", "172.16.1.1"));
@@ -755,7 +723,7 @@ test_max_prefixes(void)
 
 	fx_close(&F);
 	if (fx_open(&F, cfg_alt) < 0) {
-		failf(__FILE__, __LINE__, "fixture");
+		pft_failf(__FILE__, __LINE__, "fixture");
 		return;
 	}
 	for (int i = 0; i < 3; i++) {
@@ -931,13 +899,13 @@ test_sync(void)
 	m[n++] = exa_add(cx_cpriv, "10.21.0.0/24", "172.16.2.1", "172.16.2.1");
 	m[n++] = msg(PF_RT_SYNC_END, PF_SRC_EXABGP, 0, NULL, NULL, NULL);
 	if (pf_feed_submit(&F.feed, m, n) != 0)
-		failf(__FILE__, __LINE__, "submit");
+		pft_failf(__FILE__, __LINE__, "submit");
 	for (unsigned k = 0; k < n - 1; k++) {
 		CHECK_EQ(pf_applier_poll(F.a, 1), 1);
 		for (int i = 0; i < 10; i++) {
 			snprintf(ip, sizeof(ip), "10.20.%d.1", i);
 			if (lk4(cx_cpriv, ip) != before[i])
-				failf(__FILE__, __LINE__, "%s changed after message %u", ip, k);
+				pft_failf(__FILE__, __LINE__, "%s changed after message %u", ip, k);
 		}
 		CHECK(is_edge_via(lk4(cx_cpriv, "10.21.0.1"), cx_cpriv, "172.16.1.1"), "10.21 .1.1");
 	}
@@ -1236,9 +1204,9 @@ lpm_sample(unsigned n, unsigned *bad)
 			char b[64];
 			int c = i >= 0 ? model_best(&mdl[i], &src) : -9;
 
-			failf(__FILE__, __LINE__, "lookup 0x%08x: nh %u (type %d), model prefix %d %s choice %d",
-			      ip, nh, nhp(nh) ? nhp(nh)->type : -1, i,
-			      i >= 0 ? pf_prefix_fmt(&mdl[i].p, b, sizeof(b)) : "-", c);
+			pft_failf(__FILE__, __LINE__, "lookup 0x%08x: nh %u (type %d), model prefix %d %s choice %d",
+			          ip, nh, nhp(nh) ? nhp(nh)->type : -1, i,
+			          i >= 0 ? pf_prefix_fmt(&mdl[i].p, b, sizeof(b)) : "-", c);
 			if (getenv("UT_DEBUG"))
 				fib_walk(F.t.fib, cx_core, dbg_walk, &ip);
 			if (getenv("UT_DEBUG"))
@@ -1261,7 +1229,7 @@ test_random_model(void)
 
 	mdl = calloc(RND_N, sizeof(*mdl));
 	if (mdl == NULL) {
-		failf(__FILE__, __LINE__, "no memory");
+		pft_failf(__FILE__, __LINE__, "no memory");
 		return;
 	}
 	fib_get_stats(F.t.fib, &fs);
@@ -1357,8 +1325,8 @@ test_random_model(void)
 	CHECK_EQ(rej(PF_REJECT_not_found), exp_not_found);
 	for (int k = 0; k < PF_REJECT_MAX; k++)
 		if (k != PF_REJECT_not_found && rej(k))
-			failf(__FILE__, __LINE__, "unexpected rejections: %s %llu", "reason",
-			      (unsigned long long)rej(k));
+			pft_failf(__FILE__, __LINE__, "unexpected rejections: %s %llu", "reason",
+			          (unsigned long long)rej(k));
 	{
 		unsigned wrong = 0, held = 0, feed4 = 0, feed6 = 0, paths = 0;
 
@@ -1368,8 +1336,8 @@ test_random_model(void)
 			if (!model_check(&mdl[i]) && wrong++ < 5) {
 				char b[64];
 
-				failf(__FILE__, __LINE__, "prefix %s differs from the model",
-				      pf_prefix_fmt(&mdl[i].p, b, sizeof(b)));
+				pft_failf(__FILE__, __LINE__, "prefix %s differs from the model",
+				          pf_prefix_fmt(&mdl[i].p, b, sizeof(b)));
 			}
 			held += model_best(&mdl[i], &src) >= 0;
 			*(mdl[i].p.family == 4 ? &feed4 : &feed6) += (mdl[i].exa_n > 0) +
@@ -1463,7 +1431,7 @@ test_index_growth(void)
 			snprintf(pfx, sizeof(pfx), "%u.%u.%u.%u/32", 20 + (i >> 16), (i >> 8) & 0xff,
 				 i & 0xff, 7);
 		if ((src_of(cx_core, pfx) == PF_SRC_FPM) != (i % 2 == 1) && miss++ < 5)
-			failf(__FILE__, __LINE__, "%s: source %d", pfx, src_of(cx_core, pfx));
+			pft_failf(__FILE__, __LINE__, "%s: source %d", pfx, src_of(cx_core, pfx));
 	}
 	CHECK_EQ(miss, 0);
 	CHECK_EQ(rej(PF_REJECT_not_found), 0);

@@ -38,6 +38,8 @@
 #include "control/control.h"
 #include "dataplane/worker.h"
 #include "tests/common/pftest.h"
+#include "tests/common/pftest_check.h"
+#include "tests/common/pftest_pipe.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
@@ -52,19 +54,10 @@
 /* ------------------------------------------------------------------------------------ */
 /* Fixture                                                                              */
 
-enum { EDGE, CORE };
+enum { EDGE = PFT_EDGE, CORE = PFT_CORE };
 
-static struct rte_mempool *pool;
-static struct rte_ring *rx_ring[2], *tx_ring[2], *learn;
-static uint16_t pid[2];
-static bool port_started[2];
-static struct pf_config *cfg;
-static struct pf_tables tbl;
-static struct pf_build bld;
-static bool tables_built;
-static struct pf_worker *w;
-static volatile bool quit_flag;
-static bool eal_up;
+static struct pft_pipe P; /* pool, ports, tables, worker (tests/common/pftest_pipe.h) */
+static struct pf_worker *w; /* P.w */
 
 /* contexts and customers, looked up by name in the built tables */
 static uint16_t cx_core, cx_cpriv, cx_cpub, cx_fpriv, cx_fms;
@@ -123,51 +116,36 @@ V6(const char *s)
 /* ------------------------------------------------------------------------------------ */
 /* Assertions with a readable message                                                   */
 
-static const char *g_case = "";
-static int g_line;   /* the test line a helper was called from */
+/* The expectation helpers are called through macros that set pft_line to the test's line
+ * (tests/common/pftest_check.h), the outermost one when a helper uses others: a failed
+ * check inside names the line of the test that called. */
+static unsigned line_depth;
 
 static void
-failf(const char *file, int line, const char *fmt, ...)
+line_enter(int line)
 {
-	char buf[512], msg[700];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (g_line)
-		snprintf(msg, sizeof(msg), "%s%s%s (called from line %d)", g_case, *g_case ? ": " : "",
-			 buf, g_line);
-	else
-		snprintf(msg, sizeof(msg), "%s%s%s", g_case, *g_case ? ": " : "", buf);
-	CU_assertImplementation(CU_FALSE, line, msg, file, "", CU_FALSE);
+	if (line_depth++ == 0)
+		pft_line = line;
 }
-
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (cond) {                                                                \
-			CU_PASS(#cond);                                                    \
-		} else {                                                                   \
-			failf(__FILE__, __LINE__, __VA_ARGS__);                            \
-		}                                                                          \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                     \
-	do {                                                                               \
-		long long _a = (long long)(a), _b = (long long)(b);                        \
-		if (_a == _b) {                                                            \
-			CU_PASS(#a " == " #b);                                             \
-		} else                                                                     \
-			failf(__FILE__, __LINE__, "%s = %lld (0x%llx), expected %s = %lld (0x%llx)", \
-			      #a, _a, _a, #b, _b, _b);                                     \
-	} while (0)
 
 static unsigned
 line_done(unsigned v)
 {
-	g_line = 0;
+	if (line_depth != 0 && --line_depth == 0)
+		pft_line = 0;
 	return v;
 }
+
+static void
+line_reset(void)
+{
+	line_depth = 0;
+	pft_line = 0;
+}
+
+/* call (a helper returning unsigned, or void), attributed to this line; value or 0 */
+#define AT_LINE(call) (line_enter(__LINE__), line_done(call))
+#define AT_LINE_V(call) (line_enter(__LINE__), (call), line_done(0))
 
 static int
 memdiff(const void *a, const void *b, size_t n)
@@ -186,9 +164,9 @@ memdiff(const void *a, const void *b, size_t n)
 		if (_o < 0) {                                                              \
 			CU_PASS(#got " == " #exp);                                         \
 		} else                                                                     \
-			failf(__FILE__, __LINE__, "%s differs from %s at byte %d: %02x, expected %02x", \
-			      #got, #exp, _o, ((const uint8_t *)(got))[_o],                \
-			      ((const uint8_t *)(exp))[_o]);                               \
+			pft_failf(__FILE__, __LINE__, "%s differs from %s at byte %d: %02x, expected %02x", \
+			          #got, #exp, _o, ((const uint8_t *)(got))[_o],            \
+			          ((const uint8_t *)(exp))[_o]);                           \
 	} while (0)
 
 /* Counters: everything not listed must be 0. */
@@ -212,21 +190,17 @@ check_counters(const uint64_t *arr, unsigned n, const char *const *names, const 
 		if (arr[i] == want) {
 			CU_PASS("counter");
 		} else
-			failf(__FILE__, __LINE__, "%s counter %s = %llu, expected %llu", what, names[i],
-			      (unsigned long long)arr[i], (unsigned long long)want);
+			pft_failf(__FILE__, __LINE__, "%s counter %s = %llu, expected %llu", what, names[i],
+			          (unsigned long long)arr[i], (unsigned long long)want);
 	}
 }
 
 #define DROPS(...)                                                                         \
-	(g_line = __LINE__,                                                                \
-	 check_counters(w->c.drop, PF_DROP_MAX, pf_drop_names, "drop",                     \
-			(const struct kv[]){__VA_ARGS__{-1, 0}}),                          \
-	 g_line = 0)
+	AT_LINE_V(check_counters(w->c.drop, PF_DROP_MAX, pf_drop_names, "drop",            \
+				 (const struct kv[]){__VA_ARGS__{-1, 0}}))
 #define EVENTS(...)                                                                        \
-	(g_line = __LINE__,                                                                \
-	 check_counters(w->c.event, PF_EV_MAX, pf_event_names, "event",                    \
-			(const struct kv[]){__VA_ARGS__{-1, 0}}),                          \
-	 g_line = 0)
+	AT_LINE_V(check_counters(w->c.event, PF_EV_MAX, pf_event_names, "event",           \
+				 (const struct kv[]){__VA_ARGS__{-1, 0}}))
 
 /* ------------------------------------------------------------------------------------ */
 /* Checksums, computed here independently of DPDK and of the dataplane                  */
@@ -235,32 +209,6 @@ static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) << 16 | rd16(p + 2); }
 static void wr16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
 static void wr32(uint8_t *p, uint32_t v) { wr16(p, v >> 16); wr16(p + 2, v & 0xffff); }
-
-static uint32_t
-sum16(const uint8_t *p, unsigned len, uint32_t s)
-{
-	unsigned i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	return s;
-}
-
-static uint16_t
-fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static uint16_t
-inet_cksum(const uint8_t *p, unsigned len)
-{
-	return (uint16_t)~fold(sum16(p, len, 0));
-}
 
 /* The IPv4 header checksum recomputed from scratch equals the one in the header. */
 static bool
@@ -273,7 +221,7 @@ ip4_cksum_ok(const uint8_t *ip)
 		return false;
 	memcpy(tmp, ip, hlen);
 	tmp[10] = tmp[11] = 0;
-	return inet_cksum(tmp, hlen) == rd16(ip + 10);
+	return pft_cksum(tmp, hlen) == rd16(ip + 10);
 }
 
 /* The upper-layer checksum of an IPv6 packet (pseudo header, RFC 8200 8.1) checks out. */
@@ -281,12 +229,12 @@ static bool
 l4_cksum6_ok(const uint8_t *ip6)
 {
 	unsigned plen = rd16(ip6 + 4);
-	uint32_t s = sum16(ip6 + 8, 32, 0);
+	uint32_t s = pft_sum16(ip6 + 8, 32, 0);
 
 	s += plen;
 	s += ip6[6];
-	s = sum16(ip6 + 40, plen, s);
-	return fold(s) == 0xffff;
+	s = pft_sum16(ip6 + 40, plen, s);
+	return pft_fold(s) == 0xffff;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -382,7 +330,7 @@ static void
 ip4_cksum_set(uint8_t *ip)
 {
 	wr16(ip + 10, 0);
-	wr16(ip + 10, inet_cksum(ip, (ip[0] & 0xf) * 4u));
+	wr16(ip + 10, pft_cksum(ip, (ip[0] & 0xf) * 4u));
 }
 
 /* Total length = everything written since the header, then the checksum. */
@@ -422,9 +370,9 @@ l4_cksum6_set(struct pb *b, unsigned ip6off, unsigned cks)
 	uint32_t s;
 
 	wr16(ip + 40 + cks, 0);
-	s = sum16(ip + 8, 32, 0) + plen + ip[6];
-	s = sum16(ip + 40, plen, s);
-	wr16(ip + 40 + cks, (uint16_t)~fold(s));
+	s = pft_sum16(ip + 8, 32, 0) + plen + ip[6];
+	s = pft_sum16(ip + 40, plen, s);
+	wr16(ip + 40 + cks, (uint16_t)~pft_fold(s));
 }
 
 static void
@@ -456,7 +404,7 @@ icmp4(struct pb *b, uint8_t type, uint8_t code, uint16_t id, uint16_t seq, unsig
 	u16(b, id);
 	u16(b, seq);
 	payload(b, dlen, 0x5a);
-	wr16(b->d + off + 2, inet_cksum(b->d + off, b->n - off));
+	wr16(b->d + off + 2, pft_cksum(b->d + off, b->n - off));
 	return off;
 }
 
@@ -512,7 +460,7 @@ gre_end(struct pb *b, const struct gref *f)
 {
 	if (f->flags & GRE_C) {
 		wr16(b->d + f->g + 4, 0);
-		wr16(b->d + f->g + 4, inet_cksum(b->d + f->g, b->n - f->g));
+		wr16(b->d + f->g + 4, pft_cksum(b->d + f->g, b->n - f->g));
 	}
 	ip4_end(b, f->outer);
 }
@@ -558,59 +506,15 @@ nd(struct pb *b, const uint8_t *edst, uint8_t type, uint8_t hlim, const uint8_t 
 /* ------------------------------------------------------------------------------------ */
 /* Sending and collecting                                                               */
 
-struct frame {
-	uint8_t d[2304];
-	unsigned n;
-};
-static struct frame out[2][MAXOUT];
+static struct pft_frame out[2][MAXOUT];
 static unsigned nout[2], lost_out;
-
-static struct rte_mbuf *
-mk(const struct pb *b)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	char *p;
-
-	if (m == NULL) {
-		fprintf(stderr, "test_dataplane: mbuf pool empty\n");
-		abort();
-	}
-	p = rte_pktmbuf_append(m, (uint16_t)b->n);
-	if (p == NULL) {
-		fprintf(stderr, "test_dataplane: frame of %u bytes does not fit an mbuf\n", b->n);
-		abort();
-	}
-	memcpy(p, b->d, b->n);
-	return m;
-}
 
 /* Move what the TX rings hold into out[][] and free the mbufs. */
 static void
 collect(void)
 {
-	for (int e = 0; e < 2; e++) {
-		void *objs[32];
-		unsigned k;
-
-		while ((k = rte_ring_dequeue_burst(tx_ring[e], objs, RTE_DIM(objs), NULL)) != 0) {
-			for (unsigned i = 0; i < k; i++) {
-				struct rte_mbuf *m = objs[i];
-
-				if (nout[e] < MAXOUT && rte_pktmbuf_pkt_len(m) <= sizeof(out[0][0].d)) {
-					struct frame *f = &out[e][nout[e]++];
-					const void *p;
-
-					f->n = rte_pktmbuf_pkt_len(m);
-					p = rte_pktmbuf_read(m, 0, f->n, f->d);
-					if (p != f->d)
-						memcpy(f->d, p, f->n);
-				} else {
-					lost_out++;
-				}
-				rte_pktmbuf_free(m);
-			}
-		}
-	}
+	for (int e = 0; e < 2; e++)
+		pft_collect(&P, e, out[e], MAXOUT, &nout[e], &lost_out);
 }
 
 static void
@@ -619,9 +523,8 @@ send_burst(int port, const struct pb *b, unsigned n)
 	struct rte_mbuf *m[PF_MAX_BURST];
 
 	for (unsigned i = 0; i < n; i++)
-		m[i] = mk(&b[i]);
-	pf_worker_input(w, pid[port], m, (uint16_t)n);
-	pf_worker_flush(w);
+		m[i] = pft_frame_mbuf(&P, b[i].d, b[i].n);
+	pft_input(&P, port, m, n);
 	collect();
 }
 
@@ -636,7 +539,7 @@ drain_learn(void)
 {
 	struct pf_learn_msg msg;
 
-	while (rte_ring_dequeue_elem(learn, &msg, sizeof(msg)) == 0)
+	while (rte_ring_dequeue_elem(P.learn, &msg, sizeof(msg)) == 0)
 		;
 }
 
@@ -651,13 +554,13 @@ fresh(const char *label)
 	memset(w->c.drop, 0, sizeof(w->c.drop));
 	memset(w->c.event, 0, sizeof(w->c.event));
 	memset(w->c.port, 0, sizeof(w->c.port));
-	memset(w->c.ctx, 0, sizeof(*w->c.ctx) * tbl.n_ctx);
-	memset(w->c.cust, 0, sizeof(*w->c.cust) * tbl.n_cust);
-	memset(w->solicit_tsc, 0, sizeof(uint64_t) * tbl.n_neigh);
-	w->icmp_tokens = tbl.icmp_rate_pps;
+	memset(w->c.ctx, 0, sizeof(*w->c.ctx) * P.tbl.n_ctx);
+	memset(w->c.cust, 0, sizeof(*w->c.cust) * P.tbl.n_cust);
+	memset(w->solicit_tsc, 0, sizeof(uint64_t) * P.tbl.n_neigh);
+	w->icmp_tokens = P.tbl.icmp_rate_pps;
 	w->icmp_last_tsc = rte_rdtsc();
-	g_case = label;
-	g_line = 0;
+	pft_case = label;
+	line_reset();
 }
 
 #define NOUT(port, n)                                                                      \
@@ -671,13 +574,13 @@ fresh(const char *label)
 
 /* L2 of a frame toward a customer router: returns the L3 offset (0 on mismatch). */
 static unsigned
-expect_edge_l2(const struct frame *f, const uint8_t *dst, unsigned ntags, uint16_t tpid0,
+expect_edge_l2(const struct pft_frame *f, const uint8_t *dst, unsigned ntags, uint16_t tpid0,
 	       uint16_t tci0, uint16_t tci1, uint16_t et)
 {
 	unsigned l3 = 14 + 4 * ntags;
 
 	if (f->n < l3) {
-		failf(__FILE__, __LINE__, "edge frame of %u bytes", f->n);
+		pft_failf(__FILE__, __LINE__, "edge frame of %u bytes", f->n);
 		return 0;
 	}
 	CHECK_MEM(f->d, dst, 6);
@@ -693,14 +596,14 @@ expect_edge_l2(const struct frame *f, const uint8_t *dst, unsigned ntags, uint16
 	CHECK_EQ(rd16(f->d + l3 - 2), et);
 	return l3;
 }
-#define EXPECT_EDGE_L2(...) (g_line = __LINE__, line_done(expect_edge_l2(__VA_ARGS__)))
+#define EXPECT_EDGE_L2(...) AT_LINE(expect_edge_l2(__VA_ARGS__))
 
 /* L2 of a plain frame toward the core gateway: returns 14. */
 static unsigned
-expect_core_l2(const struct frame *f, uint16_t et)
+expect_core_l2(const struct pft_frame *f, uint16_t et)
 {
 	if (f->n < 14) {
-		failf(__FILE__, __LINE__, "core frame of %u bytes", f->n);
+		pft_failf(__FILE__, __LINE__, "core frame of %u bytes", f->n);
 		return 0;
 	}
 	CHECK_MEM(f->d, MAC_GW, 6);
@@ -708,11 +611,11 @@ expect_core_l2(const struct frame *f, uint16_t et)
 	CHECK_EQ(rd16(f->d + 12), et);
 	return 14;
 }
-#define EXPECT_CORE_L2(...) (g_line = __LINE__, line_done(expect_core_l2(__VA_ARGS__)))
+#define EXPECT_CORE_L2(...) AT_LINE(expect_core_l2(__VA_ARGS__))
 
 /* A GRE frame toward the cloud; returns the inner packet's offset (0 on mismatch). */
 static unsigned
-expect_gre(const struct frame *f, uint32_t tun_dst, uint32_t key, uint16_t proto,
+expect_gre(const struct pft_frame *f, uint32_t tun_dst, uint32_t key, uint16_t proto,
 	   unsigned inner_len, uint8_t tos, bool df)
 {
 	const uint8_t *o = f->d + 14, *g = o + 20;
@@ -737,7 +640,7 @@ expect_gre(const struct frame *f, uint32_t tun_dst, uint32_t key, uint16_t proto
 	CHECK_EQ(rd32(g + 4), key);
 	return 42;
 }
-#define EXPECT_GRE(...) (g_line = __LINE__, line_done(expect_gre(__VA_ARGS__)))
+#define EXPECT_GRE(...) AT_LINE(expect_gre(__VA_ARGS__))
 
 /* got is orig forwarded: same bytes but TTL - 1 and a valid (recomputed) checksum. */
 static void
@@ -752,7 +655,7 @@ expect_fwd4(const uint8_t *got, const uint8_t *orig, unsigned len)
 	CHECK(ip4_cksum_ok(got), "forwarded IPv4 checksum %04x is wrong", rd16(got + 10));
 	CHECK_EQ(hlen, (got[0] & 0xf) * 4u);
 }
-#define EXPECT_FWD4(...) (g_line = __LINE__, expect_fwd4(__VA_ARGS__), g_line = 0)
+#define EXPECT_FWD4(...) AT_LINE_V(expect_fwd4(__VA_ARGS__))
 
 static void
 expect_fwd6(const uint8_t *got, const uint8_t *orig, unsigned len)
@@ -761,7 +664,7 @@ expect_fwd6(const uint8_t *got, const uint8_t *orig, unsigned len)
 	CHECK_EQ(got[7], orig[7] - 1);
 	CHECK_MEM(got + 8, orig + 8, len - 8);
 }
-#define EXPECT_FWD6(...) (g_line = __LINE__, expect_fwd6(__VA_ARGS__), g_line = 0)
+#define EXPECT_FWD6(...) AT_LINE_V(expect_fwd6(__VA_ARGS__))
 
 /* An ICMPv4 error (or reply) we originated: IP header from src to dst, proto 1. */
 static void
@@ -774,16 +677,63 @@ expect_icmp4_hdr(const uint8_t *ip, unsigned len, uint32_t src, uint32_t dst)
 	CHECK(ip4_cksum_ok(ip), "ICMP's IPv4 checksum %04x is wrong", rd16(ip + 10));
 	CHECK_EQ(rd32(ip + 12), src);
 	CHECK_EQ(rd32(ip + 16), dst);
-	CHECK(inet_cksum(ip + 20, len - 20) == 0, "ICMP checksum %04x is wrong", rd16(ip + 22));
+	CHECK(pft_cksum(ip + 20, len - 20) == 0, "ICMP checksum %04x is wrong", rd16(ip + 22));
 }
-#define EXPECT_ICMP4_HDR(...) (g_line = __LINE__, expect_icmp4_hdr(__VA_ARGS__), g_line = 0)
+#define EXPECT_ICMP4_HDR(...) AT_LINE_V(expect_icmp4_hdr(__VA_ARGS__))
+
+/* The IPv4 packet of len bytes at b->d + o, in contoso's private context, went alone into
+ * contoso's tunnel (GRE key 1001 to 198.51.100.1, TOS 0, no DF), forwarded. Returns the
+ * inner packet's offset in the frame (0 on mismatch). */
+static unsigned
+expect_encap_c4(const struct pb *b, unsigned o, unsigned len)
+{
+	unsigned in;
+
+	NOUT(CORE, 1);
+	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, len, 0, false);
+	if (in)
+		EXPECT_FWD4(out[CORE][0].d + in, b->d + o, len);
+	return in;
+}
+#define EXPECT_ENCAP_C4(...) AT_LINE(expect_encap_c4(__VA_ARGS__))
+
+/* The IPv4 packet at b->d + in, from contoso's tunnel, went alone, decapsulated and
+ * forwarded, to contoso's router on VLAN 555; nothing dropped, one gre_decap event. */
+static void
+expect_decap_c4(const struct pb *b, unsigned in)
+{
+	unsigned len = b->n - in, l3;
+
+	NOUT(EDGE, 1);
+	l3 = EXPECT_EDGE_L2(&out[EDGE][0], MAC_A101, 1, 0x8100, VLAN_CPRIV, 0, 0x0800);
+	CHECK_EQ(out[EDGE][0].n, 18 + len);
+	if (l3)
+		EXPECT_FWD4(out[EDGE][0].d + l3, b->d + in, len);
+	DROPS();
+	EVENTS(E(gre_decap, 1));
+}
+#define EXPECT_DECAP_C4(...) AT_LINE_V(expect_decap_c4(__VA_ARGS__))
+
+/* The IPv4 packet at b->d + o went alone, forwarded, to the core gateway, untagged. */
+static void
+expect_core4(const struct pb *b, unsigned o)
+{
+	unsigned len = b->n - o, l3;
+
+	NOUT(CORE, 1);
+	l3 = EXPECT_CORE_L2(&out[CORE][0], 0x0800);
+	CHECK_EQ(out[CORE][0].n, 14 + len);
+	if (l3)
+		EXPECT_FWD4(out[CORE][0].d + l3, b->d + o, len);
+}
+#define EXPECT_CORE4(...) AT_LINE_V(expect_core4(__VA_ARGS__))
 
 static int
 neigh_idx(uint16_t ctx, int family, const uint8_t *ip)
 {
-	for (uint32_t i = 0; i < tbl.n_neigh; i++)
-		if (tbl.neigh[i].ctx == ctx && tbl.neigh[i].family == family &&
-		    memcmp(tbl.neigh[i].ip, ip, family == 4 ? 4 : 16) == 0)
+	for (uint32_t i = 0; i < P.tbl.n_neigh; i++)
+		if (P.tbl.neigh[i].ctx == ctx && P.tbl.neigh[i].family == family &&
+		    memcmp(P.tbl.neigh[i].ip, ip, family == 4 ? 4 : 16) == 0)
 			return (int)i;
 	return -1;
 }
@@ -863,77 +813,11 @@ cloud_gre4(struct pb *b, uint32_t outer_src, uint32_t key, uint32_t isrc, uint32
 /* ------------------------------------------------------------------------------------ */
 /* Suite set-up                                                                         */
 
-/* The example with the ring ports' real names and a blackhole route. */
-static json_t *
-example_config(const char *edge_name, const char *core_name)
-{
-	json_t *root = pft_config_json_ports(EXAMPLE, edge_name, core_name), *custs, *c, *cxs,
-	       *cx, *routes;
-	size_t i, k;
-	bool added = false;
-
-	if (root == NULL)
-		return NULL;
-	custs = json_object_get(root, "customers");
-	json_array_foreach(custs, i, c) {
-		cxs = json_object_get(c, "contexts");
-		json_array_foreach(cxs, k, cx) {
-			const char *name = json_string_value(json_object_get(cx, "name"));
-
-			if (name == NULL || strcmp(name, "contoso-private") != 0)
-				continue;
-			routes = json_object_get(cx, "routes");
-			if (routes == NULL) {
-				routes = json_array();
-				json_object_set_new(cx, "routes", routes);
-			}
-			json_array_append_new(routes, json_pack("{s:s, s:s}", "prefix", "10.99.0.0/16",
-								"via", "drop"));
-			/* an IPv6 peer without a static MAC, for neighbor solicitation */
-			if (json_is_object(json_object_get(cx, "secondary")))
-				json_object_set_new(json_object_get(cx, "secondary"), "subnet6",
-						    json_string("2001:db8:a2::/126"));
-			added = true;
-		}
-	}
-	if (!added) {
-		fprintf(stderr, "%s: no context contoso-private\n", EXAMPLE);
-		json_decref(root);
-		return NULL;
-	}
-	return root;
-}
-
-/* A ring port, started; its ethdev name in devname. */
-static int
-port_up(int e, const char *name, char *devname)
-{
-	struct rte_eth_conf conf;
-	char prefix[RTE_RING_NAMESIZE];
-	int r;
-
-	snprintf(prefix, sizeof(prefix), "ut_%s", name);
-	r = pft_ring_port(name, prefix, RING_SIZE, &rx_ring[e], &tx_ring[e], devname);
-	if (r < 0)
-		return -1;
-	pid[e] = (uint16_t)r;
-	memset(&conf, 0, sizeof(conf));
-	if ((r = rte_eth_dev_configure(pid[e], 1, 1, &conf)) < 0 ||
-	    (r = rte_eth_rx_queue_setup(pid[e], 0, RING_SIZE, SOCKET_ID_ANY, NULL, pool)) < 0 ||
-	    (r = rte_eth_tx_queue_setup(pid[e], 0, RING_SIZE, SOCKET_ID_ANY, NULL)) < 0 ||
-	    (r = rte_eth_dev_start(pid[e])) < 0) {
-		fprintf(stderr, "port %s: %s\n", name, strerror(-r));
-		return -1;
-	}
-	port_started[e] = true;
-	return 0;
-}
-
 static int
 find_ctx(const char *name, uint16_t *out)
 {
-	for (uint32_t i = 0; i < tbl.n_ctx; i++)
-		if (strcmp(tbl.ctx[i].name, name) == 0) {
+	for (uint32_t i = 0; i < P.tbl.n_ctx; i++)
+		if (strcmp(P.tbl.ctx[i].name, name) == 0) {
 			*out = (uint16_t)i;
 			return 0;
 		}
@@ -944,8 +828,8 @@ find_ctx(const char *name, uint16_t *out)
 static int
 find_cust(const char *name, uint16_t *out)
 {
-	for (uint32_t i = 0; i < tbl.n_cust; i++)
-		if (strcmp(tbl.cust[i].name, name) == 0) {
+	for (uint32_t i = 0; i < P.tbl.n_cust; i++)
+		if (strcmp(P.tbl.cust[i].name, name) == 0) {
 			*out = (uint16_t)i;
 			return 0;
 		}
@@ -956,86 +840,31 @@ find_cust(const char *name, uint16_t *out)
 static int
 suite_init(void)
 {
-	char edge_name[RTE_ETH_NAME_MAX_LEN], core_name[RTE_ETH_NAME_MAX_LEN];
-	json_t *root;
+	static const struct pft_pipe_opts o = {
+		.prog = "test", .prefix = "ut", .pool_size = POOL_SIZE, .ring_size = RING_SIZE,
+		.learn_size = LEARN_SIZE, .config = EXAMPLE, .edit = pft_edit_blackhole_nd,
+		.tmpl = "/tmp/pf_test_dataplane_XXXXXX.json"};
 
-	if (pft_eal_init("test", 256) < 0)
+	if (pft_pipe_up(&P, &o) < 0)
 		return -1;
-	eal_up = true;
-	pool = rte_pktmbuf_pool_create("ut_pool", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));
-		return -1;
-	}
-	if (port_up(EDGE, "net_pcap_edge", edge_name) < 0 ||
-	    port_up(CORE, "net_pcap_core", core_name) < 0)
-		return -1;
-	root = example_config(edge_name, core_name);
-	if (root == NULL) {
-		fprintf(stderr, "cannot write the test configuration\n");
-		return -1;
-	}
-	cfg = pft_config_json(root, "/tmp/pf_test_dataplane_XXXXXX.json");
-	json_decref(root);
-	if (cfg == NULL || pft_tables_build(&bld, cfg, &tbl, &tables_built) < 0)
-		return -1;
+	w = P.w;
+	/* meson runs this suite twice: with and without the fast path */
+	w->no_fastpath = getenv("PF_TEST_NO_FASTPATH") != NULL;
 	if (find_ctx("core", &cx_core) < 0 || find_ctx("contoso-private", &cx_cpriv) < 0 ||
 	    find_ctx("contoso-public", &cx_cpub) < 0 || find_ctx("fabrikam-private", &cx_fpriv) < 0 ||
 	    find_ctx("fabrikam-microsoft", &cx_fms) < 0 || find_cust("contoso", &cu_contoso) < 0 ||
 	    find_cust("fabrikam", &cu_fabrikam) < 0)
 		return -1;
-	learn = rte_ring_create_elem("ut_learn", sizeof(struct pf_learn_msg), LEARN_SIZE,
-				     SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	w = rte_zmalloc("ut_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
-	if (learn == NULL || w == NULL) {
-		fprintf(stderr, "learn ring / worker: out of memory\n");
-		return -1;
-	}
-	w->id = 0;
-	w->lcore = rte_lcore_id();
-	w->pool = pool;
-	w->learn = learn;
-	w->burst = 32;
-	w->quit = &quit_flag;
-	/* meson runs this suite twice: with and without the fast path */
-	w->no_fastpath = getenv("PF_TEST_NO_FASTPATH") != NULL;
-	memset(w->txq, 0, sizeof(w->txq));
-	if (pf_worker_init(w, &tbl) < 0) {
-		fprintf(stderr, "pf_worker_init failed\n");
-		rte_free(w);
-		w = NULL;
-		return -1;
-	}
 	return 0;
 }
 
 static int
 suite_clean(void)
 {
-	if (w) {
+	if (w)
 		collect();
-		pf_worker_fini(w);
-		rte_free(w);
-		w = NULL;
-	}
-	if (tables_built)
-		pf_tables_free(&tbl);
-	if (cfg)
-		pf_config_free(cfg);
-	for (int e = 0; e < 2; e++)
-		if (port_started[e]) {
-			rte_eth_dev_stop(pid[e]);
-			rte_eth_dev_close(pid[e]);
-		}
-	for (int e = 0; e < 2; e++) {
-		rte_ring_free(rx_ring[e]);
-		rte_ring_free(tx_ring[e]);
-	}
-	rte_ring_free(learn);
-	rte_mempool_free(pool);
-	if (eal_up)
-		rte_eal_cleanup();
+	pft_pipe_down(&P);
+	w = NULL;
 	return 0;
 }
 
@@ -1051,8 +880,8 @@ test_teardown(void)
 	collect();
 	nout[EDGE] = nout[CORE] = 0;
 	drain_learn();
-	g_case = "";
-	g_line = 0;
+	pft_case = "";
+	line_reset();
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1061,10 +890,10 @@ test_teardown(void)
 static void
 test_tables_sane(void)
 {
-	CHECK_EQ(tbl.port[pid[EDGE]].is_core, 0);
-	CHECK_EQ(tbl.port[pid[CORE]].is_core, 1);
-	CHECK_MEM(tbl.port[pid[EDGE]].mac.addr_bytes, MAC_EDGE, 6);
-	CHECK_MEM(tbl.port[pid[CORE]].mac.addr_bytes, MAC_CORE, 6);
+	CHECK_EQ(P.tbl.port[P.pid[EDGE]].is_core, 0);
+	CHECK_EQ(P.tbl.port[P.pid[CORE]].is_core, 1);
+	CHECK_MEM(P.tbl.port[P.pid[EDGE]].mac.addr_bytes, MAC_EDGE, 6);
+	CHECK_MEM(P.tbl.port[P.pid[CORE]].mac.addr_bytes, MAC_CORE, 6);
 	CHECK_EQ(cx_core, PF_CTX_CORE);
 }
 
@@ -1089,18 +918,15 @@ test_vlan555_gre_ipv4(void)
 	CHECK_EQ(w->c.cust[cu_contoso].to_cloud.bytes, len);
 	CHECK_EQ(w->c.cust[cu_contoso].from_cloud.pkts, 0);
 	CHECK_EQ(w->c.cust[cu_fabrikam].to_cloud.pkts, 0);
-	CHECK_EQ(w->c.port[pid[EDGE]].rx.pkts, 1);
-	CHECK_EQ(w->c.port[pid[CORE]].tx.pkts, 1);
-	CHECK_EQ(w->c.port[pid[CORE]].tx.bytes, len + 42);
+	CHECK_EQ(w->c.port[P.pid[EDGE]].rx.pkts, 1);
+	CHECK_EQ(w->c.port[P.pid[CORE]].tx.pkts, 1);
+	CHECK_EQ(w->c.port[P.pid[CORE]].tx.bytes, len + 42);
 
 	/* without DF the outer header has none either */
 	fresh("no DF");
 	o = c_to_vnet4(&b, 100, 0, 64, 0);
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, b.n - o, 0, false);
-	if (in)
-		EXPECT_FWD4(out[CORE][0].d + in, b.d + o, b.n - o);
+	EXPECT_ENCAP_C4(&b, o, b.n - o);
 	DROPS();
 }
 
@@ -1142,11 +968,7 @@ test_vlan556_plain_core(void)
 	len = b.n - o;
 	send1(EDGE, &b);
 	NOUT(EDGE, 0);
-	NOUT(CORE, 1);
-	l3 = EXPECT_CORE_L2(&out[CORE][0], 0x0800);
-	CHECK_EQ(out[CORE][0].n, 14 + len);
-	if (l3)
-		EXPECT_FWD4(out[CORE][0].d + l3, b.d + o, len);
+	EXPECT_CORE4(&b, o);
 	DROPS();
 	EVENTS();
 	CHECK_EQ(w->c.ctx[cx_cpub].in.pkts, 1);
@@ -1203,7 +1025,7 @@ static void
 test_qinq_gre(void)
 {
 	struct pb b = {0};
-	unsigned o, l3, len;
+	unsigned o;
 
 	qinq_case("QinQ 0x88a8/0x8100 100/555", 0x88a8);
 	qinq_case("QinQ 0x8100/0x8100 100/555", 0x8100);
@@ -1214,13 +1036,8 @@ test_qinq_gre(void)
 	o = ip4(&b, (struct ip4o){.src = IP4(198, 18, 0, 10), .dst = IP_MSFT, .proto = 17});
 	udp(&b, 40);
 	ip4_end(&b, o);
-	len = b.n - o;
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	l3 = EXPECT_CORE_L2(&out[CORE][0], 0x0800);
-	CHECK_EQ(out[CORE][0].n, 14 + len);
-	if (l3)
-		EXPECT_FWD4(out[CORE][0].d + l3, b.d + o, len);
+	EXPECT_CORE4(&b, o);
 	DROPS();
 	CHECK_EQ(w->c.ctx[cx_fms].in.pkts, 1);
 }
@@ -1236,19 +1053,13 @@ test_gre_decap_1001(void)
 	len = b.n - in;
 	send1(CORE, &b);
 	NOUT(CORE, 0);
-	NOUT(EDGE, 1);
-	l3 = EXPECT_EDGE_L2(&out[EDGE][0], MAC_A101, 1, 0x8100, VLAN_CPRIV, 0, 0x0800);
-	CHECK_EQ(out[EDGE][0].n, 18 + len);
-	if (l3)
-		EXPECT_FWD4(out[EDGE][0].d + l3, b.d + in, len);
-	DROPS();
-	EVENTS(E(gre_decap, 1));
+	EXPECT_DECAP_C4(&b, in);
 	CHECK_EQ(w->c.ctx[cx_cpriv].out.pkts, 1);
 	CHECK_EQ(w->c.ctx[cx_cpriv].out.bytes, len);
 	CHECK_EQ(w->c.cust[cu_contoso].from_cloud.pkts, 1);
 	CHECK_EQ(w->c.cust[cu_contoso].from_cloud.bytes, len);
 	CHECK_EQ(w->c.cust[cu_contoso].to_cloud.pkts, 0);
-	CHECK_EQ(w->c.port[pid[EDGE]].tx.pkts, 1);
+	CHECK_EQ(w->c.port[P.pid[EDGE]].tx.pkts, 1);
 
 	/* IPv6 inner toward the customer's IPv6 on-prem prefix */
 	fresh("key 1001, IPv6 inner");
@@ -1296,7 +1107,7 @@ test_gre_isolation(void)
 	struct pb b;
 
 	/* contoso's key must not reach fabrikam's on-prem prefix (overlapping VNets!) */
-	g_case = "key 1001 -> fabrikam on-prem";
+	pft_case = "key 1001 -> fabrikam on-prem";
 	cloud_gre4(&b, IP_TUN1, KEY_C, IP_VNET, IP_ONPREM_F, 20, 64);
 	send1(CORE, &b);
 	NOUT(EDGE, 0);
@@ -1330,7 +1141,7 @@ test_gre_optional_fields(void)
 	for (unsigned i = 0; i < RTE_DIM(flags); i++) {
 		struct pb b = {0};
 		struct gref g;
-		unsigned in, len, l3;
+		unsigned in;
 		char label[64];
 
 		snprintf(label, sizeof(label), "GRE flags 0x%04x", flags[i]);
@@ -1340,15 +1151,8 @@ test_gre_optional_fields(void)
 		udp(&b, 33);
 		ip4_end(&b, in);
 		gre_end(&b, &g);
-		len = b.n - in;
 		send1(CORE, &b);
-		NOUT(EDGE, 1);
-		l3 = EXPECT_EDGE_L2(&out[EDGE][0], MAC_A101, 1, 0x8100, VLAN_CPRIV, 0, 0x0800);
-		CHECK_EQ(out[EDGE][0].n, 18 + len);
-		if (l3)
-			EXPECT_FWD4(out[EDGE][0].d + l3, b.d + in, len);
-		DROPS();
-		EVENTS(E(gre_decap, 1));
+		EXPECT_DECAP_C4(&b, in);
 	}
 }
 
@@ -1369,7 +1173,7 @@ test_arp_request_reply(void)
 	NOUT(CORE, 0);
 	NOUT(EDGE, 1);
 	if (nout[EDGE] == 1) {
-		const struct frame *f = &out[EDGE][0];
+		const struct pft_frame *f = &out[EDGE][0];
 
 		CHECK_EQ(EXPECT_EDGE_L2(f, MAC_A101, 1, 0x8100, VLAN_CPRIV, 0, 0x0806), 18);
 		CHECK_EQ(f->n, 18 + 28);
@@ -1386,7 +1190,7 @@ test_arp_request_reply(void)
 	}
 	DROPS();
 	EVENTS(E(arp_reply_sent, 1));
-	CHECK_EQ(rte_ring_count(learn), 0); /* the sender's MAC is already known */
+	CHECK_EQ(rte_ring_count(P.learn), 0); /* the sender's MAC is already known */
 
 	/* the core address, untagged */
 	fresh("ARP for the core address");
@@ -1398,7 +1202,7 @@ test_arp_request_reply(void)
 	NOUT(EDGE, 0);
 	NOUT(CORE, 1);
 	if (nout[CORE] == 1) {
-		const struct frame *f = &out[CORE][0];
+		const struct pft_frame *f = &out[CORE][0];
 
 		CHECK_EQ(EXPECT_CORE_L2(f, 0x0806), 14);
 		CHECK_EQ(f->n, 14 + 28);
@@ -1445,7 +1249,7 @@ test_arp_nd_learn(void)
 
 	/* a reply from a next hop with a configured (static) MAC: the configuration wins,
 	 * nothing is queued for control and nothing sent */
-	g_case = "ARP reply, new MAC for a static neighbor";
+	pft_case = "ARP reply, new MAC for a static neighbor";
 	edge1(&b, MAC_EDGE, VLAN_CPRIV, 0x0806);
 	arp(&b, 2, MAC_NEW, IP_CPRIV_PEER, MAC_EDGE, IP_CPRIV_US);
 	send1(EDGE, &b);
@@ -1453,7 +1257,7 @@ test_arp_nd_learn(void)
 	NOUT(CORE, 0);
 	DROPS();
 	EVENTS();
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 	(void)ni;
 
 	/* the same MAC as the table holds: nothing new, nothing queued */
@@ -1465,7 +1269,7 @@ test_arp_nd_learn(void)
 	NOUT(EDGE, 0);
 	DROPS();
 	EVENTS();
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 
 	/* the unresolved secondary peer */
 	fresh("ARP reply from the secondary peer");
@@ -1474,11 +1278,11 @@ test_arp_nd_learn(void)
 	arp(&b, 2, MAC_NEW, IP_CPRIV2_PEER, MAC_EDGE, IP_CPRIV2_US);
 	send1(EDGE, &b);
 	EVENTS(E(arp_learned, 1));
-	if (rte_ring_dequeue_elem(learn, &msg, sizeof(msg)) == 0) {
+	if (rte_ring_dequeue_elem(P.learn, &msg, sizeof(msg)) == 0) {
 		CHECK_EQ(msg.neigh, ni2);
 		CHECK_EQ(msg.mac, mac_u64(MAC_NEW));
 	} else {
-		failf(__FILE__, __LINE__, "no learn message");
+		pft_failf(__FILE__, __LINE__, "no learn message");
 	}
 
 	/* an address that is no next hop of ours teaches nothing */
@@ -1490,7 +1294,7 @@ test_arp_nd_learn(void)
 	NOUT(EDGE, 0);
 	DROPS();
 	EVENTS();
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 
 	/* a request teaches the sender's MAC too (RFC 826 merge) and is answered */
 	fresh("ARP request, new MAC");
@@ -1502,11 +1306,11 @@ test_arp_nd_learn(void)
 	if (nout[EDGE] == 1)
 		CHECK_MEM(out[EDGE][0].d, MAC_NEW, 6);
 	EVENTS(E(arp_learned, 1) E(arp_reply_sent, 1));
-	if (rte_ring_dequeue_elem(learn, &msg, sizeof(msg)) == 0) {
+	if (rte_ring_dequeue_elem(P.learn, &msg, sizeof(msg)) == 0) {
 		CHECK_EQ(msg.neigh, ni2);
 		CHECK_EQ(msg.mac, mac_u64(MAC_NEW));
 	} else {
-		failf(__FILE__, __LINE__, "no learn message");
+		pft_failf(__FILE__, __LINE__, "no learn message");
 	}
 
 	/* IPv6: an advertisement from the static customer router teaches nothing */
@@ -1518,7 +1322,7 @@ test_arp_nd_learn(void)
 	NOUT(EDGE, 0);
 	DROPS();
 	EVENTS();
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 	(void)ni6;
 
 }
@@ -1568,7 +1372,7 @@ test_icmp_echo(void)
 		EXPECT_ICMP4_HDR(out[CORE][0].d + l3, len, IP_CORE, IP_GW);
 		CHECK_EQ(out[CORE][0].d[l3 + 20], 0);
 	} else {
-		failf(__FILE__, __LINE__, "reply of %u bytes", out[CORE][0].n);
+		pft_failf(__FILE__, __LINE__, "reply of %u bytes", out[CORE][0].n);
 	}
 	DROPS();
 	EVENTS(E(icmp_echo_reply, 1));
@@ -1598,7 +1402,7 @@ test_icmp_echo(void)
 		CHECK_MEM(ip + 44, b.d + o + 44, len - 44);
 		CHECK(l4_cksum6_ok(ip), "ICMPv6 checksum %04x is wrong", rd16(ip + 42));
 	} else {
-		failf(__FILE__, __LINE__, "reply of %u bytes", out[EDGE][0].n);
+		pft_failf(__FILE__, __LINE__, "reply of %u bytes", out[EDGE][0].n);
 	}
 	DROPS();
 	EVENTS(E(icmp_echo_reply, 1));
@@ -1626,7 +1430,7 @@ test_icmp_echo(void)
 
 /* The NA we expect for our address 2001:db8:a1::2 on VLAN 555. */
 static void
-expect_na(const struct frame *f, const uint8_t *edst, const uint8_t *ip_dst, uint32_t flags)
+expect_na(const struct pft_frame *f, const uint8_t *edst, const uint8_t *ip_dst, uint32_t flags)
 {
 	const uint8_t *ip = f->d + 18;
 
@@ -1651,36 +1455,39 @@ expect_na(const struct frame *f, const uint8_t *edst, const uint8_t *ip_dst, uin
 	CHECK_MEM(ip + 66, MAC_EDGE, 6);
 	CHECK(l4_cksum6_ok(ip), "NA checksum %04x is wrong", rd16(ip + 42));
 }
-#define EXPECT_NA(...) (g_line = __LINE__, expect_na(__VA_ARGS__), g_line = 0)
+#define EXPECT_NA(...) AT_LINE_V(expect_na(__VA_ARGS__))
+
+/* An NS for our address 2001:db8:a1::2 from the contoso router on VLAN 555 (Ethernet
+ * destination edst, IPv6 src -> dst, source link-layer address option slla or none) is
+ * answered with one NA to na_mac / na_ip with flags; nothing dropped, one nd_na_sent. */
+static void
+ns_answered(const char *label, const uint8_t *edst, const char *src, const char *dst,
+	    const uint8_t *slla, const uint8_t *na_mac, const char *na_ip, uint32_t flags)
+{
+	struct pb b = {0};
+
+	fresh(label);
+	nd(&b, edst, 135, 255, V6(src).a, V6(dst).a, V6("2001:db8:a1::2").a, slla, 0);
+	send1(EDGE, &b);
+	NOUT(EDGE, 1);
+	if (nout[EDGE] == 1)
+		EXPECT_NA(&out[EDGE][0], na_mac, V6(na_ip).a, flags);
+	DROPS();
+	EVENTS(E(nd_na_sent, 1));
+}
 
 static void
 test_nd_ns_na(void)
 {
-	struct pb b = {0};
-
 	/* multicast NS (solicited-node) with the source link-layer address */
-	nd(&b, MAC_SNM2, 135, 255, V6("2001:db8:a1::1").a, V6("ff02::1:ff00:2").a,
-	   V6("2001:db8:a1::2").a, MAC_A101, 0);
-	send1(EDGE, &b);
+	ns_answered("multicast NS with SLLA", MAC_SNM2, "2001:db8:a1::1", "ff02::1:ff00:2",
+		    MAC_A101, MAC_A101, "2001:db8:a1::1", 0xe0000000);
 	NOUT(CORE, 0);
-	NOUT(EDGE, 1);
-	if (nout[EDGE] == 1)
-		EXPECT_NA(&out[EDGE][0], MAC_A101, V6("2001:db8:a1::1").a, 0xe0000000);
-	DROPS();
-	EVENTS(E(nd_na_sent, 1));
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 
 	/* unicast NS (reachability probe) with SLLA */
-	fresh("unicast NS with SLLA");
-	memset(&b, 0, sizeof(b));
-	nd(&b, MAC_EDGE, 135, 255, V6("2001:db8:a1::1").a, V6("2001:db8:a1::2").a,
-	   V6("2001:db8:a1::2").a, MAC_A101, 0);
-	send1(EDGE, &b);
-	NOUT(EDGE, 1);
-	if (nout[EDGE] == 1)
-		EXPECT_NA(&out[EDGE][0], MAC_A101, V6("2001:db8:a1::1").a, 0xe0000000);
-	DROPS();
-	EVENTS(E(nd_na_sent, 1));
+	ns_answered("unicast NS with SLLA", MAC_EDGE, "2001:db8:a1::1", "2001:db8:a1::2",
+		    MAC_A101, MAC_A101, "2001:db8:a1::1", 0xe0000000);
 }
 
 /* POSSIBLE BUG: a unicast NS may omit the source link-layer address option (RFC 4861 4.3
@@ -1688,16 +1495,8 @@ test_nd_ns_na(void)
 static void
 test_nd_ns_unicast_no_slla(void)
 {
-	struct pb b = {0};
-
-	nd(&b, MAC_EDGE, 135, 255, V6("2001:db8:a1::1").a, V6("2001:db8:a1::2").a,
-	   V6("2001:db8:a1::2").a, NULL, 0);
-	send1(EDGE, &b);
-	NOUT(EDGE, 1);
-	if (nout[EDGE] == 1)
-		EXPECT_NA(&out[EDGE][0], MAC_A101, V6("2001:db8:a1::1").a, 0xe0000000);
-	DROPS();
-	EVENTS(E(nd_na_sent, 1));
+	ns_answered("unicast NS without SLLA", MAC_EDGE, "2001:db8:a1::1", "2001:db8:a1::2", NULL,
+		    MAC_A101, "2001:db8:a1::1", 0xe0000000);
 }
 
 /* POSSIBLE BUG: duplicate address detection (NS from ::, RFC 4862 5.4.3 / RFC 4861 7.2.4)
@@ -1705,16 +1504,8 @@ test_nd_ns_unicast_no_slla(void)
 static void
 test_nd_dad(void)
 {
-	struct pb b = {0};
-
-	nd(&b, MAC_SNM2, 135, 255, V6("::").a, V6("ff02::1:ff00:2").a, V6("2001:db8:a1::2").a,
-	   NULL, 0);
-	send1(EDGE, &b);
-	NOUT(EDGE, 1);
-	if (nout[EDGE] == 1)
-		EXPECT_NA(&out[EDGE][0], MAC_ALLNODES, V6("ff02::1").a, 0xa0000000);
-	DROPS();
-	EVENTS(E(nd_na_sent, 1));
+	ns_answered("DAD NS from ::", MAC_SNM2, "::", "ff02::1:ff00:2", NULL, MAC_ALLNODES,
+		    "ff02::1", 0xa0000000);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1887,12 +1678,12 @@ check_fragments(const uint8_t *orig, unsigned first_ihl, unsigned later_ihl,
 	memset(re, 0, sizeof(re));
 	memset(have, 0, sizeof(have));
 	for (unsigned i = 0; i < nout[CORE]; i++) {
-		const struct frame *f = &out[CORE][i];
+		const struct pft_frame *f = &out[CORE][i];
 		const uint8_t *ip = f->d + 42;
 		unsigned ihl, tl, fo, off, plen;
 
 		if (f->n < 42 + 20) {
-			failf(__FILE__, __LINE__, "fragment %u: %u bytes", i, f->n);
+			pft_failf(__FILE__, __LINE__, "fragment %u: %u bytes", i, f->n);
 			continue;
 		}
 		ihl = (ip[0] & 0xf) * 4u;
@@ -1935,7 +1726,7 @@ check_fragments(const uint8_t *orig, unsigned first_ihl, unsigned later_ihl,
 	CHECK_EQ(end, plen0);
 	for (unsigned k = 0; k < plen0 && k < sizeof(have); k++)
 		if (!have[k]) {
-			failf(__FILE__, __LINE__, "payload byte %u missing", k);
+			pft_failf(__FILE__, __LINE__, "payload byte %u missing", k);
 			break;
 		}
 	CHECK_MEM(re, orig + ihl0, plen0);
@@ -1999,10 +1790,7 @@ test_padding_trimmed(void)
 	while (b.n < 60)
 		u8(&b, 0xee);
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, len, 0, false);
-	if (in)
-		EXPECT_FWD4(out[CORE][0].d + in, b.d + o, len);
+	EXPECT_ENCAP_C4(&b, o, len);
 	CHECK_EQ(w->c.cust[cu_contoso].to_cloud.bytes, len);
 	DROPS();
 
@@ -2062,12 +1850,9 @@ test_ip4_options_forwarded(void)
 	ip4_end(&b, o);
 	len = b.n - o;
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, len, 0, false);
-	if (in) {
+	in = EXPECT_ENCAP_C4(&b, o, len);
+	if (in)
 		CHECK_EQ(out[CORE][0].d[in], 0x47);
-		EXPECT_FWD4(out[CORE][0].d + in, b.d + o, len);
-	}
 	DROPS();
 	EVENTS(E(gre_encap, 1));
 
@@ -2148,7 +1933,7 @@ test_burst_mixed(void)
 		CHECK_EQ(rd16(out[EDGE][0].d + 18 + 6), 2);
 	DROPS(D(ip4_bad_cksum, 1) D(no_route, 1));
 	EVENTS(E(gre_encap, 2) E(arp_reply_sent, 1));
-	CHECK_EQ(w->c.port[pid[EDGE]].rx.pkts, 6);
+	CHECK_EQ(w->c.port[P.pid[EDGE]].rx.pkts, 6);
 
 	/* core burst: decap 1001, public prefix, decap 2002, wrong direction */
 	fresh("core burst");
@@ -2160,7 +1945,7 @@ test_burst_mixed(void)
 	NOUT(CORE, 0);
 	NOUT(EDGE, 3);
 	for (unsigned i = 0; i < nout[EDGE]; i++) {
-		const struct frame *f = &out[EDGE][i];
+		const struct pft_frame *f = &out[EDGE][i];
 
 		if (rd16(f->d + 12) == 0x88a8) {
 			seenq = true;
@@ -2188,15 +1973,12 @@ test_misc_forwarding(void)
 	struct gref g;
 
 	/* 802.1p priority and DEI bits do not change the context */
-	g_case = "VLAN 555 with PCP 5 + DEI";
+	pft_case = "VLAN 555 with PCP 5 + DEI";
 	o = c_to_vnet4(&b, 40, 0, 64, 0);
 	wr16(b.d + 14, 0xb000 | VLAN_CPRIV);
 	len = b.n - o;
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, len, 0, false);
-	if (in)
-		EXPECT_FWD4(out[CORE][0].d + in, b.d + o, len);
+	EXPECT_ENCAP_C4(&b, o, len);
 	DROPS();
 
 	/* an error about a packet from the cloud leaves through the core, from our core address */
@@ -2234,23 +2016,14 @@ test_misc_forwarding(void)
 	gre_end(&b, &g);
 	len = b.n - in;
 	send1(CORE, &b);
-	NOUT(EDGE, 1);
-	l3 = EXPECT_EDGE_L2(&out[EDGE][0], MAC_A101, 1, 0x8100, VLAN_CPRIV, 0, 0x0800);
-	CHECK_EQ(out[EDGE][0].n, 18 + len);
-	if (l3 && out[EDGE][0].n == 18 + len)
-		EXPECT_FWD4(out[EDGE][0].d + l3, b.d + in, len);
-	DROPS();
-	EVENTS(E(gre_decap, 1));
+	EXPECT_DECAP_C4(&b, in);
 
 	/* a transit fragment is forwarded like any packet */
 	fresh("transit fragment");
 	o = c_to_vnet4(&b, 40, 0x2000 | 3, 64, 0);
 	len = b.n - o;
 	send1(EDGE, &b);
-	NOUT(CORE, 1);
-	in = EXPECT_GRE(&out[CORE][0], IP_TUN1, KEY_C, 0x0800, len, 0, false);
-	if (in)
-		EXPECT_FWD4(out[CORE][0].d + in, b.d + o, len);
+	EXPECT_ENCAP_C4(&b, o, len);
 	DROPS();
 	EVENTS(E(gre_encap, 1));
 }
@@ -2312,7 +2085,7 @@ test_nd_solicit(void)
 	NOUT(EDGE, 1);
 	if (nout[EDGE] == 1) {
 		static const uint8_t snm_mac[6] = {0x33, 0x33, 0xff, 0x00, 0x00, 0x01};
-		const struct frame *f = &out[EDGE][0];
+		const struct pft_frame *f = &out[EDGE][0];
 
 		CHECK_EQ(EXPECT_EDGE_L2(f, snm_mac, 1, 0x8100, VLAN_CPRIV, 0, 0x86dd), 18);
 		CHECK_EQ(f->n, 18 + 40 + 32);
@@ -2350,11 +2123,11 @@ test_nd_solicit(void)
 		NOUT(EDGE, 0);
 		DROPS();
 		EVENTS(E(nd_learned, 1));
-		if (rte_ring_dequeue_elem(learn, &msg, sizeof(msg)) == 0) {
+		if (rte_ring_dequeue_elem(P.learn, &msg, sizeof(msg)) == 0) {
 			CHECK_EQ(msg.neigh, ni);
 			CHECK_EQ(msg.mac, mac_u64(MAC_NEW));
 		} else {
-			failf(__FILE__, __LINE__, "no learn message");
+			pft_failf(__FILE__, __LINE__, "no learn message");
 		}
 	}
 
@@ -2370,7 +2143,7 @@ test_nd_solicit(void)
 		EXPECT_NA(&out[EDGE][0], MAC_NEW, V6("2001:db8:a1::1").a, 0xe0000000);
 	DROPS();
 	EVENTS(E(nd_na_sent, 1));
-	CHECK_EQ(rte_ring_count(learn), 0);
+	CHECK_EQ(rte_ring_count(P.learn), 0);
 }
 
 static void
@@ -2410,7 +2183,7 @@ test_echo_edge_cases(void)
 	if (l3 && out[EDGE][0].n == 22 + len)
 		EXPECT_ICMP4_HDR(out[EDGE][0].d + l3, len, IP4(172, 16, 3, 2), IP4(172, 16, 3, 1));
 	else
-		failf(__FILE__, __LINE__, "reply of %u bytes", out[EDGE][0].n);
+		pft_failf(__FILE__, __LINE__, "reply of %u bytes", out[EDGE][0].n);
 	DROPS();
 	EVENTS(E(icmp_echo_reply, 1));
 }
@@ -2428,14 +2201,14 @@ drop_case_ev(const char *label, int port, const struct pb *b, enum pf_drop r, in
 	NOUT(CORE, 0);
 	for (unsigned i = 0; i < PF_DROP_MAX; i++)
 		if (w->c.drop[i] != (i == (unsigned)r ? 1u : 0u))
-			failf(__FILE__, __LINE__, "drop counter %s = %llu, expected %u", pf_drop_names[i],
-			      (unsigned long long)w->c.drop[i], i == (unsigned)r);
+			pft_failf(__FILE__, __LINE__, "drop counter %s = %llu, expected %u", pf_drop_names[i],
+			          (unsigned long long)w->c.drop[i], i == (unsigned)r);
 	for (unsigned i = 0; i < PF_EV_MAX; i++)
 		if (w->c.event[i] != ((int)i == ev ? 1u : 0u))
-			failf(__FILE__, __LINE__, "event %s = %llu, expected %u", pf_event_names[i],
-			      (unsigned long long)w->c.event[i], (int)i == ev);
+			pft_failf(__FILE__, __LINE__, "event %s = %llu, expected %u", pf_event_names[i],
+			          (unsigned long long)w->c.event[i], (int)i == ev);
 	CU_PASS(label);
-	g_case = "";
+	pft_case = "";
 }
 
 static void
@@ -2523,12 +2296,12 @@ test_drop_rx_oversize(void)
 	/* a segmented frame */
 	fresh("rx_oversize: two segments");
 	c_to_vnet4(&b, 100, 0, 64, 0);
-	m1 = rte_pktmbuf_alloc(pool);
-	m2 = rte_pktmbuf_alloc(pool);
+	m1 = rte_pktmbuf_alloc(P.pool);
+	m2 = rte_pktmbuf_alloc(P.pool);
 	if (m1 == NULL || m2 == NULL) {
 		rte_pktmbuf_free(m1);
 		rte_pktmbuf_free(m2);
-		failf(__FILE__, __LINE__, "no mbufs");
+		pft_failf(__FILE__, __LINE__, "no mbufs");
 		return;
 	}
 	memcpy(rte_pktmbuf_append(m1, 60), b.d, 60);
@@ -2536,11 +2309,10 @@ test_drop_rx_oversize(void)
 	if (rte_pktmbuf_chain(m1, m2) != 0) {
 		rte_pktmbuf_free(m1);
 		rte_pktmbuf_free(m2);
-		failf(__FILE__, __LINE__, "chain");
+		pft_failf(__FILE__, __LINE__, "chain");
 		return;
 	}
-	pf_worker_input(w, pid[EDGE], &m1, 1);
-	pf_worker_flush(w);
+	pft_input(&P, EDGE, &m1, 1);
 	collect();
 	NOUT(CORE, 0);
 	DROPS(D(rx_oversize, 1));
@@ -2746,7 +2518,7 @@ test_drop_neigh_unresolved(void)
 	NOUT(CORE, 0);
 	NOUT(EDGE, 1);
 	if (nout[EDGE] == 1) {
-		const struct frame *f = &out[EDGE][0];
+		const struct pft_frame *f = &out[EDGE][0];
 
 		CHECK_EQ(EXPECT_EDGE_L2(f, MAC_BCAST, 1, 0x8100, VLAN_CPRIV, 0, 0x0806), 18);
 		CHECK_EQ(f->n, 18 + 28);
@@ -3003,7 +2775,7 @@ hoard(struct rte_mbuf **h)
 	unsigned n = 0;
 	struct rte_mbuf *m;
 
-	while (n < POOL_SIZE && (m = rte_pktmbuf_alloc(pool)) != NULL)
+	while (n < POOL_SIZE && (m = rte_pktmbuf_alloc(P.pool)) != NULL)
 		h[n++] = m;
 	return n;
 }
@@ -3020,12 +2792,11 @@ test_drop_resources(void)
 	uint64_t per_token;
 
 	/* no mbuf for the ICMP error */
-	g_case = "no_mbuf: time exceeded";
+	pft_case = "no_mbuf: time exceeded";
 	c_to_vnet4(&b, 20, 0, 1, 0);
-	m = mk(&b);
+	m = pft_frame_mbuf(&P, b.d, b.n);
 	n = hoard(h);
-	pf_worker_input(w, pid[EDGE], &m, 1);
-	pf_worker_flush(w);
+	pft_input(&P, EDGE, &m, 1);
 	rte_pktmbuf_free_bulk(h, n);
 	collect();
 	NOUT(EDGE, 0);
@@ -3035,10 +2806,9 @@ test_drop_resources(void)
 	/* no mbuf for the fragments */
 	fresh("frag_failed: no mbufs");
 	c_to_vnet4(&b, 1500 - 28, 0, 64, 0);
-	m = mk(&b);
+	m = pft_frame_mbuf(&P, b.d, b.n);
 	n = hoard(h);
-	pf_worker_input(w, pid[EDGE], &m, 1);
-	pf_worker_flush(w);
+	pft_input(&P, EDGE, &m, 1);
 	rte_pktmbuf_free_bulk(h, n);
 	collect();
 	NOUT(CORE, 0);
@@ -3061,13 +2831,12 @@ test_drop_resources(void)
 	/* the TX queue is full */
 	fresh("tx_full");
 	n = 0;
-	while (rte_ring_enqueue(tx_ring[CORE], &dummy) == 0)
+	while (rte_ring_enqueue(P.tx[CORE], &dummy) == 0)
 		n++;
 	c_to_vnet4(&b, 20, 0, 64, 0);
-	m = mk(&b);
-	pf_worker_input(w, pid[EDGE], &m, 1);
-	pf_worker_flush(w);
-	while (rte_ring_dequeue(tx_ring[CORE], &obj) == 0) {
+	m = pft_frame_mbuf(&P, b.d, b.n);
+	pft_input(&P, EDGE, &m, 1);
+	while (rte_ring_dequeue(P.tx[CORE], &obj) == 0) {
 		CHECK(obj == &dummy, "an mbuf got into a full ring");
 		if (obj != &dummy)
 			rte_pktmbuf_free(obj);
@@ -3076,14 +2845,14 @@ test_drop_resources(void)
 	CHECK_EQ(n, 0);
 	DROPS(D(tx_full, 1));
 	EVENTS(E(gre_encap, 1));
-	CHECK_EQ(w->c.port[pid[CORE]].tx.pkts, 0);
+	CHECK_EQ(w->c.port[P.pid[CORE]].tx.pkts, 0);
 
 	/* the learn ring is full */
 	fresh("punt_full");
 	{
 		struct pf_learn_msg d = {.neigh = UINT32_MAX, .mac = 0}, msg;
 
-		while (rte_ring_enqueue_elem(learn, &d, sizeof(d)) == 0)
+		while (rte_ring_enqueue_elem(P.learn, &d, sizeof(d)) == 0)
 			;
 		memset(&b, 0, sizeof(b));
 		edge1(&b, MAC_EDGE, VLAN_CPRIV, 0x0806);
@@ -3091,7 +2860,7 @@ test_drop_resources(void)
 		send1(EDGE, &b);
 		DROPS(D(punt_full, 1));
 		EVENTS();
-		while (rte_ring_dequeue_elem(learn, &msg, sizeof(msg)) == 0)
+		while (rte_ring_dequeue_elem(P.learn, &msg, sizeof(msg)) == 0)
 			CHECK_EQ(msg.neigh, UINT32_MAX);
 	}
 }
@@ -3103,10 +2872,10 @@ test_no_mbuf_leak(void)
 	collect();
 	for (uint16_t p = 0; p < PF_MAX_PORTS; p++)
 		CHECK_EQ(w->tx[p].n, 0);
-	CHECK_EQ(rte_ring_count(tx_ring[EDGE]), 0);
-	CHECK_EQ(rte_ring_count(tx_ring[CORE]), 0);
-	CHECK_EQ(rte_mempool_avail_count(pool), POOL_SIZE);
-	CHECK_EQ(rte_mempool_in_use_count(pool), 0);
+	CHECK_EQ(rte_ring_count(P.tx[EDGE]), 0);
+	CHECK_EQ(rte_ring_count(P.tx[CORE]), 0);
+	CHECK_EQ(rte_mempool_avail_count(P.pool), POOL_SIZE);
+	CHECK_EQ(rte_mempool_in_use_count(P.pool), 0);
 }
 
 int

@@ -41,6 +41,8 @@
 #include "dataplane/esp.h"
 #include "dataplane/worker.h"
 #include "tests/common/pftest.h"
+#include "tests/common/pftest_check.h"
+#include "tests/common/pftest_pipe.h"
 #include "tests/fixtures/esp_vectors.h"
 
 #ifndef PF_SRCDIR
@@ -51,18 +53,12 @@
 #define RING_SIZE 1024
 #define MAXOUT 64
 
-enum { EDGE, CORE };
+enum { EDGE = PFT_EDGE, CORE = PFT_CORE };
 
-static struct rte_mempool *pool, *sess_pool;
-static struct rte_ring *rx_ring[2], *tx_ring[2];
-static uint16_t pid[2];
-static bool port_started[2], eal_up, tables_built;
-static struct pf_config *cfg;
-static struct pf_tables tbl;
-static struct pf_build bld;
+static struct pft_pipe P; /* pool, ports, tables, worker (tests/common/pftest_pipe.h) */
+static struct pf_worker *w; /* P.w */
+static struct rte_mempool *sess_pool;
 static struct pf_ipsec *ips;
-static struct pf_worker *w;
-static volatile bool quit_flag;
 static char keydir[64];
 static int dev;
 static void *enc_in, *enc_in_esn, *enc_out; /* our encrypt sessions for K_IN, K_IN_ESN, K_OUT */
@@ -78,21 +74,7 @@ static const uint8_t MAC_CORE[6] = {0x02, 0, 0, 0, 0x0c, 0x01};
 static const uint8_t MAC_GW[6] = {0x02, 0, 0, 0, 0x0c, 0xfe};
 static const uint8_t MAC_A101[6] = {0x02, 0, 0, 0, 0xa1, 0x01};
 
-/* ---- assertions ---------------------------------------------------------------------- */
-
-/* cond is evaluated once, before the message (which may only use values) */
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		char _m[400];                                                              \
-		bool _ok = (cond);                                                         \
-		snprintf(_m, sizeof(_m), __VA_ARGS__);                                     \
-		CU_assertImplementation(_ok, __LINE__, _m, __FILE__, "", CU_FALSE);        \
-	} while (0)
-#define CHECK_EQ(a, b)                                                                     \
-	do {                                                                               \
-		long long _a = (long long)(a), _b = (long long)(b);                        \
-		CHECK(_a == _b, "%s = %lld (0x%llx), expected %lld (0x%llx)", #a, _a, _a, _b, _b); \
-	} while (0)
+/* ---- assertions (CHECK, CHECK_EQ: tests/common/pftest_check.h) ----------------------- */
 
 /* every drop counter not named is 0 */
 struct kv { int k; uint64_t v; };
@@ -105,13 +87,9 @@ check_drops_(int line, const struct kv *exp)
 		for (const struct kv *e = exp; e->k >= 0; e++)
 			if ((unsigned)e->k == i)
 				want = e->v;
-		if (w->c.drop[i] != want) {
-			char m[200];
-
-			snprintf(m, sizeof(m), "drop %s = %llu, expected %llu", pf_drop_names[i],
-				 (unsigned long long)w->c.drop[i], (unsigned long long)want);
-			CU_assertImplementation(CU_FALSE, line, m, __FILE__, "", CU_FALSE);
-		}
+		if (w->c.drop[i] != want)
+			pft_failf(__FILE__, line, "drop %s = %llu, expected %llu", pf_drop_names[i],
+				  (unsigned long long)w->c.drop[i], (unsigned long long)want);
 	}
 }
 #define D(r, n) {PF_DROP_##r, (n)},
@@ -119,31 +97,13 @@ check_drops_(int line, const struct kv *exp)
 
 /* ---- frames -------------------------------------------------------------------------- */
 
-struct frame {
-	unsigned n;
-	uint8_t d[2048];
-};
-static struct frame out[2][MAXOUT];
-static unsigned nout[2];
+static struct pft_frame out[2][MAXOUT];
+static unsigned nout[2], lost_out;
 
 static void wr16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v & 0xff; }
 static void wr32(uint8_t *p, uint32_t v) { wr16(p, v >> 16); wr16(p + 2, v & 0xffff); }
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) << 16 | rd16(p + 2); }
-
-static uint16_t
-cksum(const uint8_t *p, unsigned n)
-{
-	uint32_t s = 0;
-
-	for (unsigned i = 0; i + 1 < n; i += 2)
-		s += rd16(p + i);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
 
 /* IPv4 header (20 bytes) at p for a packet of total length len */
 static void
@@ -157,7 +117,7 @@ ip4(uint8_t *p, unsigned len, uint8_t proto, uint32_t src, uint32_t dst, uint8_t
 	p[9] = proto;
 	wr32(p + 12, src);
 	wr32(p + 16, dst);
-	wr16(p + 10, cksum(p, 20));
+	wr16(p + 10, pft_cksum(p, 20));
 }
 
 /* the customer's packet: IPv4/UDP with n payload bytes; returns its length */
@@ -248,37 +208,11 @@ in_frame(uint8_t *f, uint64_t seq)
 	return esp_frame(f, enc_in, KAT_K_IN, 20, 0x2001, seq, false, g, gl, 4, true, IP_TUN1);
 }
 
-static struct rte_mbuf *
-mk(const uint8_t *d, unsigned n)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-
-	if (m == NULL || rte_pktmbuf_append(m, (uint16_t)n) == NULL)
-		abort();
-	memcpy(rte_pktmbuf_mtod(m, void *), d, n);
-	return m;
-}
-
 static void
 collect(void)
 {
-	for (int e = 0; e < 2; e++) {
-		void *objs[32];
-		unsigned k;
-
-		while ((k = rte_ring_dequeue_burst(tx_ring[e], objs, RTE_DIM(objs), NULL)) != 0)
-			for (unsigned i = 0; i < k; i++) {
-				struct rte_mbuf *m = objs[i];
-
-				if (nout[e] < MAXOUT) {
-					struct frame *fr = &out[e][nout[e]++];
-
-					fr->n = rte_pktmbuf_pkt_len(m);
-					memcpy(fr->d, rte_pktmbuf_mtod(m, void *), fr->n);
-				}
-				rte_pktmbuf_free(m);
-			}
-	}
+	for (int e = 0; e < 2; e++)
+		pft_collect(&P, e, out[e], MAXOUT, &nout[e], &lost_out);
 }
 
 /* frames (concatenated in d, lengths in len[]) as one burst on a port */
@@ -288,19 +222,17 @@ send_burst(int port, uint8_t (*d)[2048], const unsigned *len, unsigned n)
 	struct rte_mbuf *m[64];
 
 	for (unsigned i = 0; i < n; i++)
-		m[i] = mk(d[i], len[i]);
-	pf_worker_input(w, pid[port], m, (uint16_t)n);
-	pf_worker_flush(w);
+		m[i] = pft_frame_mbuf(&P, d[i], len[i]);
+	pft_input(&P, port, m, n);
 	collect();
 }
 
 static void
 send1(int port, const uint8_t *d, unsigned n)
 {
-	struct rte_mbuf *m = mk(d, n);
+	struct rte_mbuf *m = pft_frame_mbuf(&P, d, n);
 
-	pf_worker_input(w, pid[port], &m, 1);
-	pf_worker_flush(w);
+	pft_input(&P, port, &m, 1);
 	collect();
 }
 
@@ -351,28 +283,6 @@ sa_obj(unsigned spi, const char *dir, const char *alg, const char *kf, bool esn)
 			 "key_file", kf, "esn", esn);
 }
 
-static int
-port_up(int e, const char *name, char *devname)
-{
-	struct rte_eth_conf conf;
-	char prefix[RTE_RING_NAMESIZE];
-	int r;
-
-	snprintf(prefix, sizeof(prefix), "ue_%s", name);
-	r = pft_ring_port(name, prefix, RING_SIZE, &rx_ring[e], &tx_ring[e], devname);
-	if (r < 0)
-		return -1;
-	pid[e] = (uint16_t)r;
-	memset(&conf, 0, sizeof(conf));
-	if (rte_eth_dev_configure(pid[e], 1, 1, &conf) < 0 ||
-	    rte_eth_rx_queue_setup(pid[e], 0, RING_SIZE, SOCKET_ID_ANY, NULL, pool) < 0 ||
-	    rte_eth_tx_queue_setup(pid[e], 0, RING_SIZE, SOCKET_ID_ANY, NULL) < 0 ||
-	    rte_eth_dev_start(pid[e]) < 0)
-		return -1;
-	port_started[e] = true;
-	return 0;
-}
-
 static void *
 enc_session(const uint8_t *key, unsigned klen, bool esn)
 {
@@ -389,48 +299,49 @@ enc_session(const uint8_t *key, unsigned klen, bool esn)
 	return rte_cryptodev_sym_session_create((uint8_t)dev, &x, sess_pool);
 }
 
+/* contoso's SAs (arg: the key files out, in, in-esn) */
 static int
-suite_init(void)
+add_sas(json_t *root, void *arg)
 {
-	char edge_name[RTE_ETH_NAME_MAX_LEN], core_name[RTE_ETH_NAME_MAX_LEN], err[512];
-	char kout[256], kin[256], kesn[256];
-	json_t *root, *c, *sas;
+	char(*k)[256] = arg;
+	json_t *c, *sas;
 	size_t i;
 
-	if (pft_eal_init("test_esp", 256) < 0)
-		return -1;
-	eal_up = true;
-	snprintf(keydir, sizeof(keydir), "/tmp/pf_test_esp_XXXXXX");
-	if (mkdtemp(keydir) == NULL)
-		return -1;
-	if (write_key("out.key", KAT_K_OUT, 20, kout, sizeof(kout)) < 0 ||
-	    write_key("in.key", KAT_K_IN, 20, kin, sizeof(kin)) < 0 ||
-	    write_key("in-esn.key", KAT_K_IN_ESN, 36, kesn, sizeof(kesn)) < 0)
-		return -1;
-	pool = rte_pktmbuf_pool_create("ue_pool", POOL_SIZE, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL || port_up(EDGE, "net_pcap_edge", edge_name) < 0 ||
-	    port_up(CORE, "net_pcap_core", core_name) < 0)
-		return -1;
-	root = pft_config_json_ports(EXAMPLE, edge_name, core_name);
-	if (root == NULL)
-		return -1;
 	json_array_foreach(json_object_get(root, "customers"), i, c) {
 		if (strcmp(json_string_value(json_object_get(c, "name")), "contoso") != 0)
 			continue;
 		sas = json_array();
-		json_array_append_new(sas, sa_obj(0x1001, "out", "aes-gcm-128", kout, false));
-		json_array_append_new(sas, sa_obj(0x2001, "in", "aes-gcm-128", kin, false));
-		json_array_append_new(sas, sa_obj(0x2002, "in", "aes-gcm-256", kesn, true));
+		json_array_append_new(sas, sa_obj(0x1001, "out", "aes-gcm-128", k[0], false));
+		json_array_append_new(sas, sa_obj(0x2001, "in", "aes-gcm-128", k[1], false));
+		json_array_append_new(sas, sa_obj(0x2002, "in", "aes-gcm-256", k[2], true));
 		/* the round trip: our own outbound ESP comes back to this one */
-		json_array_append_new(sas, sa_obj(0x1001, "in", "aes-gcm-128", kout, false));
+		json_array_append_new(sas, sa_obj(0x1001, "in", "aes-gcm-128", k[0], false));
 		json_object_set_new(c, "ipsec", json_pack("{so}", "sas", sas));
 	}
-	cfg = pft_config_json(root, "/tmp/pf_test_esp_XXXXXX.json");
-	json_decref(root);
-	if (cfg == NULL || pft_tables_build(&bld, cfg, &tbl, &tables_built) < 0)
+	return 0;
+}
+
+static int
+suite_init(void)
+{
+	static char keys[3][256]; /* out, in, in-esn */
+	static const struct pft_pipe_opts o = {
+		.prog = "test_esp", .prefix = "ue", .pool_size = POOL_SIZE, .ring_size = RING_SIZE,
+		.config = EXAMPLE, .edit = add_sas, .edit_arg = keys,
+		.tmpl = "/tmp/pf_test_esp_XXXXXX.json"};
+	char err[512];
+
+	snprintf(keydir, sizeof(keydir), "/tmp/pf_test_esp_XXXXXX");
+	if (mkdtemp(keydir) == NULL)
 		return -1;
-	if (pf_ipsec_create(&ips, cfg, &tbl, NULL, 1, "crypto_aesni_gcm0", err, sizeof(err)) < 0 ||
+	if (write_key("out.key", KAT_K_OUT, 20, keys[0], sizeof(keys[0])) < 0 ||
+	    write_key("in.key", KAT_K_IN, 20, keys[1], sizeof(keys[1])) < 0 ||
+	    write_key("in-esn.key", KAT_K_IN_ESN, 36, keys[2], sizeof(keys[2])) < 0)
+		return -1;
+	if (pft_pipe_up(&P, &o) < 0)
+		return -1;
+	w = P.w;
+	if (pf_ipsec_create(&ips, P.cfg, &P.tbl, NULL, 1, "crypto_aesni_gcm0", err, sizeof(err)) < 0 ||
 	    ips == NULL) {
 		fprintf(stderr, "pf_ipsec_create: %s\n", err);
 		return -1;
@@ -443,14 +354,9 @@ suite_init(void)
 	enc_in = enc_session(KAT_K_IN, 20, false);
 	enc_in_esn = enc_session(KAT_K_IN_ESN, 36, true);
 	enc_out = enc_session(KAT_K_OUT, 20, false);
-	w = rte_zmalloc("ue_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
-	if (enc_in == NULL || enc_in_esn == NULL || enc_out == NULL || w == NULL)
+	if (enc_in == NULL || enc_in_esn == NULL || enc_out == NULL)
 		return -1;
-	w->lcore = rte_lcore_id();
-	w->pool = pool;
-	w->burst = 32;
-	w->quit = &quit_flag;
-	if (pf_worker_init(w, &tbl) < 0 || pf_ipsec_worker_init(ips, w) < 0)
+	if (pf_ipsec_worker_init(ips, w) < 0)
 		return -1;
 	return 0;
 }
@@ -461,8 +367,6 @@ suite_clean(void)
 	if (w) {
 		collect();
 		pf_esp_worker_fini(w);
-		pf_worker_fini(w);
-		rte_free(w);
 	}
 	if (enc_in)
 		rte_cryptodev_sym_session_free((uint8_t)dev, enc_in);
@@ -472,21 +376,8 @@ suite_clean(void)
 		rte_cryptodev_sym_session_free((uint8_t)dev, enc_out);
 	pf_ipsec_free(ips);
 	rte_mempool_free(sess_pool);
-	if (tables_built) {
-		pf_build_free(&bld);
-		pf_tables_free(&tbl);
-	}
-	pf_config_free(cfg);
-	for (int e = 0; e < 2; e++)
-		if (port_started[e]) {
-			rte_eth_dev_stop(pid[e]);
-			rte_eth_dev_close(pid[e]);
-		}
-	for (int e = 0; e < 2; e++) {
-		rte_ring_free(rx_ring[e]);
-		rte_ring_free(tx_ring[e]);
-	}
-	rte_mempool_free(pool);
+	pft_pipe_down(&P);
+	w = NULL;
 	if (keydir[0]) {
 		char cmd[128];
 
@@ -494,8 +385,6 @@ suite_clean(void)
 		if (system(cmd) != 0)
 			fprintf(stderr, "cannot remove %s\n", keydir);
 	}
-	if (eal_up)
-		rte_eal_cleanup();
 	return 0;
 }
 
@@ -509,7 +398,7 @@ static void
 teardown(void)
 {
 	collect();
-	CHECK_EQ(rte_mempool_avail_count(pool), POOL_SIZE);
+	CHECK_EQ(rte_mempool_avail_count(P.pool), POOL_SIZE);
 }
 
 static const char *
@@ -548,7 +437,7 @@ test_kat_outbound(void)
 	CHECK_EQ(f[23], 50);
 	CHECK_EQ(rd32(f + 26), IP_CORE);
 	CHECK_EQ(rd32(f + 30), IP_TUN1);
-	CHECK_EQ(cksum(f + 14, 20), 0);
+	CHECK_EQ(pft_cksum(f + 14, 20), 0);
 	CHECK(out[CORE][0].n == 34 + sizeof(KAT_OUT_ESP) &&
 	      memcmp(f + 34, KAT_OUT_ESP, sizeof(KAT_OUT_ESP)) == 0,
 	      "ESP (SPI, seq, IV, ciphertext, ICV) differs from scapy's");
@@ -606,7 +495,7 @@ test_roundtrip(void)
 	wr32(f + 26, IP_TUN1);
 	wr32(f + 30, IP_CORE);
 	wr16(f + 24, 0);
-	wr16(f + 24, cksum(f + 14, 20));
+	wr16(f + 24, pft_cksum(f + 14, 20));
 	fresh();
 	send1(CORE, f, n);
 	/* decrypted and verified; the GRE packet inside is for the cloud: wrong direction */
@@ -643,7 +532,7 @@ test_drop_reasons(void)
 	n = 14 + 20 + 8 + 8 + 16;
 	wr16(f + 16, (uint16_t)(n - 14));
 	wr16(f + 24, 0);
-	wr16(f + 24, cksum(f + 14, 20));
+	wr16(f + 24, pft_cksum(f + 14, 20));
 	send1(CORE, f, n);
 	DROPS(D(esp_truncated, 1));
 	/* tunnel */
@@ -922,7 +811,7 @@ test_rekey(void)
 static void
 test_mgmt_commands(void)
 {
-	struct pf_mgmt_ctx mc = {.cfg = cfg, .t = &tbl, .ipsec = ips};
+	struct pf_mgmt_ctx mc = {.cfg = P.cfg, .t = &P.tbl, .ipsec = ips};
 	char path[300], line[1024];
 	json_t *rep;
 	char *s;

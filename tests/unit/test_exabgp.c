@@ -47,7 +47,7 @@
 #endif
 
 #define EXAMPLE PF_SRCDIR "/configs/exchange-provider.json"
-#define FIXDIR PF_SRCDIR "/tests/fixtures/exabgp/"
+#define FIXDIR PF_SRCDIR "/tests/fixtures/exabgp"
 
 static struct pf_config *cfg;
 static struct pf_ctxmap *map;
@@ -168,7 +168,7 @@ parse_file(const char *name, char out[][256], unsigned *n_out, unsigned max, int
 	int lines = 0;
 	FILE *fp;
 
-	snprintf(path, sizeof(path), FIXDIR "%s", name);
+	snprintf(path, sizeof(path), FIXDIR "/%s", name);
 	fp = fopen(path, "r");
 	if (fp == NULL) {
 		fprintf(stderr, "cannot open %s\n", path);
@@ -300,15 +300,24 @@ test_setup(void)
 
 static char fx[MAXM][256], fx2[MAXM][256];
 
+/* The messages of fixture name, which must have lines lines (session events counted in ev
+ * unless NULL), become got[] / n_msgs. */
+static void
+fixture_msgs(const char *name, int lines, int *ev)
+{
+	unsigned n;
+
+	CU_ASSERT_EQUAL_FATAL(parse_file(name, fx, &n, MAXM, ev), lines);
+	n_msgs = n;
+	memcpy(got, fx, sizeof(fx[0]) * n);
+}
+
 static void
 test_fixture_up(void)
 {
-	unsigned n;
 	int ev[8] = {0};
 
-	CU_ASSERT_EQUAL_FATAL(parse_file("01-up.jsonl", fx, &n, MAXM, ev), 8);
-	n_msgs = n;
-	memcpy(got, fx, sizeof(fx[0]) * n);
+	fixture_msgs("01-up.jsonl", 8, ev);
 	/* BIRD's five IPv4 statics in one update; the IPv6 ones come with a global and a
 	 * link-local next hop (RFC 2545): only the global one is kept. The two sessions
 	 * interleave differently from one recording to the next: check membership, and that
@@ -353,11 +362,7 @@ test_fixture_up(void)
 static void
 test_fixture_withdraw(void)
 {
-	unsigned n;
-
-	CU_ASSERT_EQUAL_FATAL(parse_file("02-withdraw.jsonl", fx, &n, MAXM, NULL), 2);
-	n_msgs = n;
-	memcpy(got, fx, sizeof(fx[0]) * n);
+	fixture_msgs("02-withdraw.jsonl", 2, NULL);
 	CHECK_MSGS("DEL ctx=1 203.0.113.0/24 peer=172.16.1.1",
 		   "DEL ctx=1 2001:db8:1002::/48 peer=2001:db8:a1::1");
 	CU_ASSERT_EQUAL(bad_total(&feed), 0);
@@ -366,11 +371,7 @@ test_fixture_withdraw(void)
 static void
 test_fixture_reannounce(void)
 {
-	unsigned n;
-
-	CU_ASSERT_EQUAL_FATAL(parse_file("03-reannounce.jsonl", fx, &n, MAXM, NULL), 1);
-	n_msgs = n;
-	memcpy(got, fx, sizeof(fx[0]) * n);
+	fixture_msgs("03-reannounce.jsonl", 1, NULL);
 	/* the /30 passes the parser: policy (max length /29) is the applier's */
 	CHECK_MSGS("ADD ctx=1 198.51.100.4/30 nh=172.16.1.1 peer=172.16.1.1",
 		   "ADD ctx=1 198.51.100.128/25 nh=172.16.1.1 peer=172.16.1.1");
@@ -942,28 +943,7 @@ write_split(int fd, const char *d, size_t n)
 static char *
 slurp(const char *name, size_t *len)
 {
-	char path[512];
-	FILE *fp;
-	char *b;
-	long n;
-
-	snprintf(path, sizeof(path), FIXDIR "%s", name);
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	b = malloc((size_t)n + 1);
-	if (fread(b, 1, (size_t)n, fp) != (size_t)n) {
-		free(b);
-		fclose(fp);
-		return NULL;
-	}
-	b[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return b;
+	return pft_read_file(FIXDIR, name, len);
 }
 
 static int

@@ -49,26 +49,7 @@ static struct pf_route_msg out[PF_FPM_OUT_MAX];
 static uint8_t *
 load(const char *name, size_t *len)
 {
-	char path[512];
-	FILE *fp;
-	uint8_t *b;
-	long n;
-
-	snprintf(path, sizeof(path), FIXDIR "/%s", name);
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	b = malloc(n > 0 ? (size_t)n : 1);
-	if (b && fread(b, 1, (size_t)n, fp) != (size_t)n) {
-		free(b);
-		b = NULL;
-	}
-	fclose(fp);
-	*len = (size_t)n;
-	return b;
+	return pft_read_file(FIXDIR, name, len);
 }
 
 static void
@@ -273,6 +254,22 @@ rtnh_end(struct bld *b)
 }
 
 /* a whole FPM message with one IPv4/IPv6 route; gw may be NULL */
+/* The start of a route message: nl_begin(nltype), the rtmsg (family and length of the
+ * prefix pfx, table, type) and RTA_DST; nl_end() closes it. */
+static void
+nl_route_begin(struct bld *b, uint16_t nltype, const char *pfx, uint8_t table, uint8_t type)
+{
+	struct pf_prefix p;
+
+	if (pf_prefix_parse(pfx, &p) != 0) {
+		fprintf(stderr, "test_fpm: bad test prefix %s\n", pfx);
+		abort();
+	}
+	nl_begin(b, nltype);
+	rtm(b, p.family == 4 ? AF_INET : AF_INET6, p.len, table, type);
+	attr(b, RTA_DST, p.addr, p.family == 4 ? 4 : 16);
+}
+
 static void
 route_msg(struct bld *b, uint16_t nltype, const char *pfx, unsigned table, uint8_t type,
 	  const char *gw)
@@ -281,9 +278,7 @@ route_msg(struct bld *b, uint16_t nltype, const char *pfx, unsigned table, uint8
 
 	CU_ASSERT_FATAL(pf_prefix_parse(pfx, &p) == 0);
 	fpm_begin(b);
-	nl_begin(b, nltype);
-	rtm(b, p.family == 4 ? AF_INET : AF_INET6, p.len, table < 256 ? table : 0, type);
-	attr(b, RTA_DST, p.addr, p.family == 4 ? 4 : 16);
+	nl_route_begin(b, nltype, pfx, table < 256 ? table : 0, type);
 	if (table >= 256)
 		attr32(b, RTA_TABLE, table);
 	attr32(b, RTA_PRIORITY, 20);
@@ -644,9 +639,7 @@ test_bad_netlink_lengths(void)
 
 	/* RTA_TABLE of the wrong size */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 24, 0, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "203.0.113.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "203.0.113.0/24", 0, RTN_UNICAST);
 	attr(&B, RTA_TABLE, "\x0a\x00", 2);
 	attr_addr(&B, RTA_GATEWAY, "172.16.1.1");
 	nl_end(&B);
@@ -656,9 +649,7 @@ test_bad_netlink_lengths(void)
 	/* multipath: rtnexthop length below its header, then beyond the attribute */
 	for (int k = 0; k < 2; k++) {
 		fpm_begin(&B);
-		nl_begin(&B, RTM_NEWROUTE);
-		rtm(&B, AF_INET, 24, 254, RTN_UNICAST);
-		attr_addr(&B, RTA_DST, "203.0.113.0");
+		nl_route_begin(&B, RTM_NEWROUTE, "203.0.113.0/24", 254, RTN_UNICAST);
 		nest_begin(&B, RTA_MULTIPATH);
 		rtnh_begin(&B, 3);
 		attr_addr(&B, RTA_GATEWAY, "172.16.1.1");
@@ -677,9 +668,7 @@ test_bad_netlink_lengths(void)
 
 	/* next-hop attribute inside an rtnexthop longer than the rtnexthop */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 24, 254, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "203.0.113.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "203.0.113.0/24", 254, RTN_UNICAST);
 	nest_begin(&B, RTA_MULTIPATH);
 	rtnh_begin(&B, 3);
 	s = B.n;
@@ -761,9 +750,7 @@ test_bad_nexthops(void)
 	/* gateway of the wrong size */
 	RESET_B();
 	fpm_begin(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 24, 254, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "203.0.113.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "203.0.113.0/24", 254, RTN_UNICAST);
 	attr(&B, RTA_GATEWAY, "\xac\x10\x01\x01\x00", 5);
 	nl_end(&B);
 	fpm_end(&B);
@@ -775,9 +762,7 @@ test_bad_nexthops(void)
 
 	/* RTA_VIA with an unknown family */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 24, 254, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "203.0.113.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "203.0.113.0/24", 254, RTN_UNICAST);
 	attr(&B, RTA_VIA, "\x1c\x00\x01\x02\x03\x04", 6);
 	nl_end(&B);
 	fpm_end(&B);
@@ -785,9 +770,7 @@ test_bad_nexthops(void)
 
 	/* the same gateway over two interfaces counts once */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 24, 10, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "203.0.113.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "203.0.113.0/24", 10, RTN_UNICAST);
 	nest_begin(&B, RTA_MULTIPATH);
 	for (int i = 0; i < 3; i++) {
 		rtnh_begin(&B, 3 + i);
@@ -806,9 +789,7 @@ test_bad_nexthops(void)
 
 	/* more than PF_RT_MAX_NH next hops: kept, counted */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET6, 48, 10, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "2001:db8:5::");
+	nl_route_begin(&B, RTM_NEWROUTE, "2001:db8:5::/48", 10, RTN_UNICAST);
 	nest_begin(&B, RTA_MULTIPATH);
 	for (int i = 1; i <= 12; i++) {
 		char a[64];
@@ -840,9 +821,7 @@ test_unsupported(void)
 		route_msg(&B, RTM_NEWROUTE, "203.0.113.0/24", 254, types[i], "172.16.1.1");
 	/* next-hop group id only; a next-hop object */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 24, 254, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "203.0.113.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "203.0.113.0/24", 254, RTN_UNICAST);
 	attr32(&B, RTA_NH_ID, 39);
 	nl_end(&B);
 	nl_begin(&B, RTM_NEWNEXTHOP);
@@ -851,17 +830,13 @@ test_unsupported(void)
 	fpm_end(&B);
 	/* interface route (connected) */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 24, 254, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "203.0.113.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "203.0.113.0/24", 254, RTN_UNICAST);
 	attr32(&B, RTA_OIF, 3);
 	nl_end(&B);
 	fpm_end(&B);
 	/* MPLS-labelled next hop */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 24, 254, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "203.0.113.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "203.0.113.0/24", 254, RTN_UNICAST);
 	attr_addr(&B, RTA_GATEWAY, "172.16.1.1");
 	attr(&B, RTA_ENCAP_TYPE, "\x01\x00", 2);
 	attr(&B, RTA_ENCAP, "\x08\x00\x01\x00\x00\x06\x41\x00", 8);
@@ -882,9 +857,7 @@ test_unsupported(void)
 	fpm_end(&B);
 	/* ECMP with one interface-only member: the member is left out, the route kept */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 24, 11, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "198.51.100.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "198.51.100.0/24", 11, RTN_UNICAST);
 	nest_begin(&B, RTA_MULTIPATH);
 	rtnh_begin(&B, 3);
 	attr_addr(&B, RTA_GATEWAY, "172.16.1.5");
@@ -924,9 +897,7 @@ test_forms(void)
 	fpm_end(&B);
 	/* IPv4 route over an IPv6 next hop (RFC 5549, RTA_VIA) */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 16, 10, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "10.7.0.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "10.7.0.0/16", 10, RTN_UNICAST);
 	{
 		uint8_t via[18] = {AF_INET6, 0};
 
@@ -941,31 +912,19 @@ test_forms(void)
 	/* one FPM message, several netlink messages: DEL P + NEW Q stay two; DEL P + NEW P in
 	 * another table stay two; DEL R + NEW R become one replace */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_DELROUTE);
-	rtm(&B, AF_INET, 16, 10, 0);
-	attr_addr(&B, RTA_DST, "10.1.0.0");
+	nl_route_begin(&B, RTM_DELROUTE, "10.1.0.0/16", 10, 0);
 	nl_end(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 16, 10, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "10.2.0.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "10.2.0.0/16", 10, RTN_UNICAST);
 	attr_addr(&B, RTA_GATEWAY, "172.16.1.1");
 	nl_end(&B);
-	nl_begin(&B, RTM_DELROUTE);
-	rtm(&B, AF_INET, 16, 10, 0);
-	attr_addr(&B, RTA_DST, "10.3.0.0");
+	nl_route_begin(&B, RTM_DELROUTE, "10.3.0.0/16", 10, 0);
 	nl_end(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 16, 11, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "10.3.0.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "10.3.0.0/16", 11, RTN_UNICAST);
 	attr_addr(&B, RTA_GATEWAY, "172.16.1.5");
 	nl_end(&B);
-	nl_begin(&B, RTM_DELROUTE);
-	rtm(&B, AF_INET, 16, 10, 0);
-	attr_addr(&B, RTA_DST, "10.4.0.0");
+	nl_route_begin(&B, RTM_DELROUTE, "10.4.0.0/16", 10, 0);
 	nl_end(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 16, 10, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "10.4.0.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "10.4.0.0/16", 10, RTN_UNICAST);
 	attr_addr(&B, RTA_GATEWAY, "172.16.2.1");
 	nl_end(&B);
 	fpm_end(&B);
@@ -974,13 +933,9 @@ test_forms(void)
 	route_msg(&B, RTM_NEWROUTE, "10.5.0.0/16", 10, RTN_UNICAST, "172.16.1.1");
 	/* a DEL whose NEW is unusable stays a DEL */
 	fpm_begin(&B);
-	nl_begin(&B, RTM_DELROUTE);
-	rtm(&B, AF_INET, 16, 10, 0);
-	attr_addr(&B, RTA_DST, "10.6.0.0");
+	nl_route_begin(&B, RTM_DELROUTE, "10.6.0.0/16", 10, 0);
 	nl_end(&B);
-	nl_begin(&B, RTM_NEWROUTE);
-	rtm(&B, AF_INET, 16, 10, RTN_UNICAST);
-	attr_addr(&B, RTA_DST, "10.6.0.0");
+	nl_route_begin(&B, RTM_NEWROUTE, "10.6.0.0/16", 10, RTN_UNICAST);
 	attr32(&B, RTA_NH_ID, 12);
 	nl_end(&B);
 	fpm_end(&B);

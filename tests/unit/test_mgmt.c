@@ -39,6 +39,7 @@
 #include "control/mgmt.h"
 #include "dataplane/worker.h"
 #include "tests/common/pftest.h"
+#include "tests/common/pftest_check.h"
 
 #ifndef PF_SRCDIR
 #define PF_SRCDIR "."
@@ -173,28 +174,7 @@ test_teardown(void)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Assertions with a readable message                                                   */
-
-static void
-failf(const char *file, int line, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	CU_assertImplementation(CU_FALSE, line, msg, file, "", CU_FALSE);
-}
-
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (cond) {                                                                \
-			CU_PASS(#cond);                                                    \
-		} else {                                                                   \
-			failf(__FILE__, __LINE__, __VA_ARGS__);                            \
-		}                                                                          \
-	} while (0)
+/* Assertions with a readable message (CHECK, CHECK_EQ: tests/common/pftest_check.h)    */
 
 #define CHECK_INT(j, want)                                                                 \
 	do {                                                                               \
@@ -203,7 +183,7 @@ failf(const char *file, int line, const char *fmt, ...)
 		if (json_is_integer(_j) && json_integer_value(_j) == _w) {                 \
 			CU_PASS(#j);                                                       \
 		} else {                                                                   \
-			failf(__FILE__, __LINE__, "%s = %s, expected %lld", #j, show(_j), _w); \
+			pft_failf(__FILE__, __LINE__, "%s = %s, expected %lld", #j, show(_j), _w); \
 		}                                                                          \
 	} while (0)
 
@@ -214,7 +194,7 @@ failf(const char *file, int line, const char *fmt, ...)
 		if (json_is_string(_j) && strcmp(json_string_value(_j), _w) == 0) {        \
 			CU_PASS(#j);                                                       \
 		} else {                                                                   \
-			failf(__FILE__, __LINE__, "%s = %s, expected \"%s\"", #j, show(_j), _w); \
+			pft_failf(__FILE__, __LINE__, "%s = %s, expected \"%s\"", #j, show(_j), _w); \
 		}                                                                          \
 	} while (0)
 
@@ -224,8 +204,8 @@ failf(const char *file, int line, const char *fmt, ...)
 		if (_s != NULL && strstr(_s, _sub) != NULL) {                              \
 			CU_PASS(#s);                                                       \
 		} else {                                                                   \
-			failf(__FILE__, __LINE__, "%s = \"%s\" lacks \"%s\"", #s,          \
-			      _s ? _s : "(null)", _sub);                                   \
+			pft_failf(__FILE__, __LINE__, "%s = \"%s\" lacks \"%s\"", #s,          \
+			          _s ? _s : "(null)", _sub);                               \
 		}                                                                          \
 	} while (0)
 
@@ -278,7 +258,7 @@ ok_(const char *file, int line, const char *req)
 	json_t *rep = call(req);
 
 	if (!json_is_true(json_object_get(rep, "ok")) || json_object_get(rep, "result") == NULL) {
-		failf(file, line, "%s -> %s, expected success", req, show(rep));
+		pft_failf(file, line, "%s -> %s, expected success", req, show(rep));
 		return json_null();
 	}
 	CU_PASS(req);
@@ -295,7 +275,7 @@ err_(const char *file, int line, const char *req)
 
 	if (!json_is_false(json_object_get(rep, "ok")) || e == NULL || json_object_size(rep) >
 	    2 + (json_object_get(rep, "id") != NULL)) {
-		failf(file, line, "%s -> %s, expected {\"ok\": false, \"error\": ...}", req, show(rep));
+		pft_failf(file, line, "%s -> %s, expected {\"ok\": false, \"error\": ...}", req, show(rep));
 		return "";
 	}
 	CU_PASS(req);
@@ -727,6 +707,18 @@ del_ok(const char *ctx, const char *prefix)
 static void
 test_route_add_del(void)
 {
+	static const struct {
+		const char *ctx, *prefix, *via, *type, *neighbor;
+		int family;
+	} vias[] = {
+		{"contoso-private", "100.70.0.0/16", "peer", "edge", "172.16.1.1", 0},
+		{"contoso-private", "100.71.0.0/16", "172.16.2.1", NULL, "172.16.2.1", 0},
+		{"contoso-private", "2001:db8:2000::/48", "peer", NULL, "2001:db8:a1::1", 6},
+		{"contoso-public", "20.0.0.0/8", "core", "core", "192.0.2.254", 0},
+		{"contoso-private", "10.66.0.0/16", "drop", "drop", NULL, 0},
+		{"core", "2001:db8:9::/48", "core", NULL, "2001:db8:c0::fe", 0},
+		{"core", "203.0.114.0/24", "192.0.2.77", NULL, "192.0.2.77", 0},
+	};
 	const json_t *r, *res;
 	char req[256];
 
@@ -747,30 +739,19 @@ test_route_add_del(void)
 	res = OK("{\"cmd\": \"lookup\", \"context\": \"contoso-private\", \"address\": \"10.50.9.9\"}");
 	CHECK(json_is_null(json_object_get(res, "route")), "after delete %s", show(res));
 
-	r = add_ok("contoso-private", "100.70.0.0/16", "peer");
-	CHECK_STR(at(r, "nexthop.type"), "edge");
-	CHECK_STR(at(r, "nexthop.neighbor"), "172.16.1.1");
-	del_ok("contoso-private", "100.70.0.0/16");
-	r = add_ok("contoso-private", "100.71.0.0/16", "172.16.2.1");
-	CHECK_STR(at(r, "nexthop.neighbor"), "172.16.2.1");
-	del_ok("contoso-private", "100.71.0.0/16");
-	r = add_ok("contoso-private", "2001:db8:2000::/48", "peer");
-	CHECK_STR(at(r, "nexthop.neighbor"), "2001:db8:a1::1");
-	CHECK_INT(at(r, "family"), 6);
-	del_ok("contoso-private", "2001:db8:2000::/48");
-	r = add_ok("contoso-public", "20.0.0.0/8", "core");
-	CHECK_STR(at(r, "nexthop.type"), "core");
-	CHECK_STR(at(r, "nexthop.neighbor"), "192.0.2.254");
-	del_ok("contoso-public", "20.0.0.0/8");
-	r = add_ok("contoso-private", "10.66.0.0/16", "drop");
-	CHECK_STR(at(r, "nexthop.type"), "drop");
-	del_ok("contoso-private", "10.66.0.0/16");
-	r = add_ok("core", "2001:db8:9::/48", "core");
-	CHECK_STR(at(r, "nexthop.neighbor"), "2001:db8:c0::fe");
-	del_ok("core", "2001:db8:9::/48");
-	r = add_ok("core", "203.0.114.0/24", "192.0.2.77");
-	CHECK_STR(at(r, "nexthop.neighbor"), "192.0.2.77");
-	del_ok("core", "203.0.114.0/24");
+	/* each "via": the next hop it resolves to (type, neighbor; NULL: not checked) */
+	for (size_t i = 0; i < PFT_DIM(vias); i++) {
+		pft_case = vias[i].prefix;
+		r = add_ok(vias[i].ctx, vias[i].prefix, vias[i].via);
+		if (vias[i].type != NULL)
+			CHECK_STR(at(r, "nexthop.type"), vias[i].type);
+		if (vias[i].neighbor != NULL)
+			CHECK_STR(at(r, "nexthop.neighbor"), vias[i].neighbor);
+		if (vias[i].family != 0)
+			CHECK_INT(at(r, "family"), vias[i].family);
+		del_ok(vias[i].ctx, vias[i].prefix);
+	}
+	pft_case = "";
 
 	/* refused before the applier */
 	CHECK_HAS(ERR("{\"cmd\": \"route-add\", \"context\": \"contoso-private\", \"prefix\": "
@@ -904,35 +885,8 @@ cli_pump(struct cli *c)
 	}
 }
 
-/* Poll the server until the client has a whole line (or EOF, or timeout); the line is
- * parsed and kept. NULL when none came. */
-static json_t *
-cli_reply(struct pf_mgmt *m, struct cli *c, int timeout_ms)
-{
-	long long end = ms_now() + timeout_ms;
-
-	do {
-		char *nl;
-
-		pf_mgmt_poll(m);
-		cli_pump(c);
-		nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
-		if (nl != NULL) {
-			size_t n = (size_t)(nl - c->buf);
-			json_t *j = json_loadb(c->buf, n, 0, NULL);
-
-			memmove(c->buf, nl + 1, c->len - n - 1);
-			c->len -= n + 1;
-			return kept(j ? j : json_string("(reply not JSON)"));
-		}
-		if (c->eof)
-			return NULL;
-		usleep(200);
-	} while (ms_now() < end);
-	return NULL;
-}
-
-/* Like cli_reply, the line as text (malloc'd). */
+/* Poll the server until the client has a whole line (or EOF, or timeout): the line as
+ * text (malloc'd), NULL when none came. */
 static char *
 cli_line(struct pf_mgmt *m, struct cli *c, int timeout_ms)
 {
@@ -954,8 +908,23 @@ cli_line(struct pf_mgmt *m, struct cli *c, int timeout_ms)
 		}
 		if (c->eof)
 			return NULL;
+		usleep(200);
 	} while (ms_now() < end);
 	return NULL;
+}
+
+/* Like cli_line, the line parsed and kept. */
+static json_t *
+cli_reply(struct pf_mgmt *m, struct cli *c, int timeout_ms)
+{
+	char *l = cli_line(m, c, timeout_ms);
+	json_t *j;
+
+	if (l == NULL)
+		return NULL;
+	j = json_loads(l, 0, NULL);
+	free(l);
+	return kept(j ? j : json_string("(reply not JSON)"));
 }
 
 /* Poll until the server closed the client (EOF seen) or timeout. */
