@@ -205,8 +205,9 @@ fast_output(struct pf_worker *w, const bool core, const unsigned off, struct fas
 	struct rte_mbuf *const *mb = family == 4 ? b->m4 : b->m6;
 	const uint32_t *res = family == 4 ? b->res4 : b->res6;
 	const uint32_t *ctx = family == 4 ? b->ctx4 : b->ctx6;
-	uint16_t run_ctx = (uint16_t)ctx[0], ip_id = w->ip_id;
-	uint32_t run_pkts = 0, run_bytes = 0, run_cloud_pkts = 0, run_cloud_bytes = 0, n_gre = 0;
+	/* IDs go to GRE packets only, so they count them too (ESP's own are subtracted) */
+	uint16_t run_ctx = (uint16_t)ctx[0], ip_id = w->ip_id, ip_id0 = ip_id;
+	uint32_t run_pkts = 0, run_bytes = 0, run_cloud_pkts = 0, run_cloud_bytes = 0;
 	/* the TX buffer of the last port used, its count kept in a register */
 	struct pf_txbuf *tb = NULL;
 	uint16_t tx_port = UINT16_MAX, tn = 0;
@@ -256,7 +257,6 @@ checked:
 		else
 			ip[7]--; /* hop limit */
 		pf_output_write(m, off, family, nh, mac, tlen, ip_id);
-		n_gre += type == PF_NH_GRE;
 		ip_id += type == PF_NH_GRE;
 		if (!core) {
 			/* pf_bill() for packets from an edge port, with the input context's
@@ -285,6 +285,7 @@ checked:
 				tb->n = tn;
 			w->ip_id = ip_id;
 			pf_esp_output(w, m, nh);
+			ip_id0 += w->ip_id - ip_id;
 			ip_id = w->ip_id;
 			if (tb != NULL)
 				tn = tb->n;
@@ -313,7 +314,7 @@ slow2:
 	if (!core)
 		fast_run_flush(w, run_ctx, run_pkts, run_bytes, run_cloud_pkts, run_cloud_bytes);
 	w->ip_id = ip_id;
-	w->c.event[PF_EV_gre_encap] += n_gre;
+	w->c.event[PF_EV_gre_encap] += (uint16_t)(ip_id - ip_id0);
 	return nslow;
 }
 
