@@ -125,7 +125,8 @@ static bool covers(const uint8_t *p, unsigned len, const uint8_t *a)
 
 static struct fib *mk(uint32_t nctx, struct rte_rcu_qsbr *v)
 {
-	struct fib_conf conf = { .max_contexts = nctx, .max_plies = 1u << 20, .qsbr = v };
+	struct fib_conf conf = { .max_contexts = nctx, .max_plies4 = 1u << 16,
+				 .max_plies6 = 1u << 20, .qsbr = v };
 	struct fib *fib = fib_create(&conf);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
@@ -140,6 +141,13 @@ static struct fib_stats stats(const struct fib *fib)
 	return st;
 }
 
+static uint64_t plies(const struct fib *fib)
+{
+	struct fib_stats st = stats(fib);
+
+	return st.plies4 + st.plies6;
+}
+
 /* Everything gone: no route, no ply, no private root, memory back to the empty FIB's. */
 static void assert_empty(struct fib *fib, uint64_t base_bytes)
 {
@@ -149,7 +157,8 @@ static void assert_empty(struct fib *fib, uint64_t base_bytes)
 	st = stats(fib);
 	CU_ASSERT_EQUAL(st.routes4, 0);
 	CU_ASSERT_EQUAL(st.routes6, 0);
-	CU_ASSERT_EQUAL(st.plies_used, 0);
+	CU_ASSERT_EQUAL(st.plies4, 0);
+	CU_ASSERT_EQUAL(st.plies6, 0);
 	CU_ASSERT_EQUAL(st.roots4, 0);
 	CU_ASSERT_EQUAL(st.roots6, 0);
 	CU_ASSERT_EQUAL(st.bytes, base_bytes);
@@ -424,7 +433,7 @@ static void test_v6_basic(void)
 static void test_validation(void)
 {
 	struct fib_conf conf = { .max_contexts = 0 };
-	struct fib *fib = mk(2, NULL);
+	struct fib *fib = mk(2, NULL), *fib2;
 	uint8_t a[16];
 	uint32_t nh;
 
@@ -434,8 +443,22 @@ static void test_validation(void)
 	errno = 0;
 	CU_ASSERT_PTR_NULL(fib_create(&conf));
 	CU_ASSERT_EQUAL(errno, EINVAL);
-	conf = (struct fib_conf){ .max_contexts = 1, .max_plies = 1ull << 40 };
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = 1ull << 40 };
 	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	/* The lookups' 32-bit offsets bound each arena (fib.h). */
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = FIB_MAX_PLIES4_LIMIT + 1 };
+	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies6 = FIB_MAX_PLIES6_LIMIT + 1 };
+	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = 1 };   /* only ply 0 */
+	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies6 = 1 };
+	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = FIB_MAX_PLIES4_LIMIT,
+				  .max_plies6 = FIB_MAX_PLIES6_LIMIT };
+	fib2 = fib_create(&conf);          /* the limits themselves are accepted */
+	CU_ASSERT_PTR_NOT_NULL(fib2);
+	fib_destroy(fib2);
 
 	CU_ASSERT_EQUAL(fib4_add(fib, 2, IP4(10, 0, 0, 0), 8, 1), -EINVAL);
 	CU_ASSERT_EQUAL(fib4_del(fib, 2, IP4(10, 0, 0, 0), 8), -EINVAL);
@@ -564,7 +587,7 @@ static void nested_orders(int fam, const uint8_t *addr, const uint8_t *lens, uns
 			for (t = 0; t < n; t++)
 				check_bounds(fib, &ref, 0, fam, p[t], lens[t]);
 		}
-		CU_ASSERT_EQUAL(stats(fib).plies_used, 0);
+		CU_ASSERT_EQUAL(plies(fib), 0);
 	}
 	assert_empty(fib, base);
 	fib_destroy(fib);
@@ -670,7 +693,7 @@ static void test_empty_ctx_memory(void)
 
 	printf("\n  empty context: %" PRIu64 " bytes ", per_ctx);
 	CU_ASSERT(per_ctx <= 32);
-	CU_ASSERT_EQUAL(stats(many).roots4 + stats(many).roots6 + stats(many).plies_used, 0);
+	CU_ASSERT_EQUAL(stats(many).roots4 + stats(many).roots6 + plies(many), 0);
 	for (i = 0; i < 100001; i += 997) {
 		CU_ASSERT_EQUAL(fib4_lookup(many, i, (uint32_t)rnd()), 0);
 		CU_ASSERT_EQUAL(lk6(many, i, "2001:db8::1"), 0);
@@ -786,7 +809,7 @@ static void collapse_memory(struct rte_rcu_qsbr *v)
 		}
 	}
 	st = stats(fib);
-	full = st.plies_used;
+	full = st.plies4 + st.plies6;
 	CU_ASSERT(full > N);
 	CU_ASSERT_EQUAL(st.roots4, 1);
 	CU_ASSERT_EQUAL(st.roots6, 1);
@@ -805,16 +828,20 @@ static void collapse_memory(struct rte_rcu_qsbr *v)
 		CU_ASSERT_EQUAL(fib_del(fib, 1, pfam[i], pa[i], plen[i]), 0);
 	st = stats(fib);
 	CU_ASSERT_EQUAL(st.routes4 + st.routes6 + st.roots4 + st.roots6, 0);
-	queued = st.plies_used;
+	queued = st.plies4 + st.plies6;
 	if (v != NULL) {
 		/* A registered reader has not reported: everything is still queued. */
 		CU_ASSERT_EQUAL(queued, full);
 		CU_ASSERT(st.bytes > base);
 		fib_reclaim(fib);
-		CU_ASSERT_EQUAL(stats(fib).plies_used, full);
-		/* New routes must take fresh plies, not the queued ones. */
+		CU_ASSERT_EQUAL(plies(fib), full);
+		/* New routes must take fresh plies, not the queued ones: a /32 takes two
+		 * 8-bit IPv4 plies, a /64 twelve 4-bit IPv6 plies. */
 		CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 2, 3), 32, 1), 0);
-		CU_ASSERT_EQUAL(stats(fib).plies_used, full + 4);
+		CU_ASSERT_EQUAL(plies(fib), full + 2);
+		CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8:1:2::", 64, 1), 0);
+		CU_ASSERT_EQUAL(plies(fib), full + 2 + 12);
+		CU_ASSERT_EQUAL(del6(fib, 0, "2001:db8:1:2::", 64), 0);
 		CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 2, 3), 32), 0);
 		rte_rcu_qsbr_quiescent(v, 0);
 	} else {
@@ -960,57 +987,92 @@ static void test_flush(void)
 }
 
 /* Out of plies: the add fails with -ENOMEM and changes nothing; an add whose path
- * already exists needs no new ply and still succeeds. */
+ * already exists needs no new ply and still succeeds. Each family has its own arena:
+ * one running out does not stop the other. */
 static void test_enomem(void)
 {
-	struct fib_conf conf = { .max_contexts = 1, .max_plies = 8 }; /* 7 usable plies */
+	/* 3 usable IPv4 plies (256 entries), 4 usable IPv6 plies (16 entries) */
+	struct fib_conf conf = { .max_contexts = 1, .max_plies4 = 4, .max_plies6 = 5 };
 	struct fib *fib = fib_create(&conf);
 	struct fib_stats st;
 	uint32_t nh;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 0, 0, 0), 8, 1), 0);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 1), 32, 2), 0);    /* 4 plies */
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 1), 32, 2), 0);    /* 2 plies */
 	st = stats(fib);
-	CU_ASSERT_EQUAL(st.plies_used, 4);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), -ENOMEM);
-	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8::", 32, 3), -ENOMEM);    /* needs 4 too */
-	CU_ASSERT_EQUAL(stats(fib).plies_used, st.plies_used);
+	CU_ASSERT_EQUAL(st.plies4, 2);
+	CU_ASSERT_EQUAL(st.plies6, 0);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), -ENOMEM); /* needs 2 */
+	CU_ASSERT_EQUAL(stats(fib).plies4, st.plies4);
 	CU_ASSERT_EQUAL(stats(fib).routes4, st.routes4);
-	CU_ASSERT_EQUAL(stats(fib).routes6, 0);
-	CU_ASSERT_EQUAL(stats(fib).roots6, 0);
 	CU_ASSERT_EQUAL(stats(fib).bytes, st.bytes);
 	CU_ASSERT_EQUAL(fib4_get(fib, 0, IP4(10, 2, 1, 1), 32, &nh), -ENOENT);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 1, 1)), 1);
-	CU_ASSERT_EQUAL(lk6(fib, 0, "2001:db8::"), 0);
 
+	/* IPv6 has its own arena: a /32 takes 4 plies, all of it. */
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8::", 32, 3), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies6, 4);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	st = stats(fib);
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8:8000::", 33, 4), -ENOMEM);  /* needs 1 */
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8:1::", 48, 4), -ENOMEM);
+	CU_ASSERT_EQUAL(stats(fib).routes6, st.routes6);
+	CU_ASSERT_EQUAL(stats(fib).bytes, st.bytes);
+	CU_ASSERT_EQUAL(lk6(fib, 0, "2001:db8:8000::1"), 3);
+	/* Ends in the last ply of the /32's path: no new ply. */
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db9::", 32, 5), 0);
+	CU_ASSERT_EQUAL(lk6(fib, 0, "2001:db9::1"), 5);
+	CU_ASSERT_EQUAL(stats(fib).plies6, 4);
+
+	/* The last IPv4 ply, despite the full IPv6 arena. */
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 0), 20, 6), -EINVAL);
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 0, 0), 20, 6), 0);    /* 1 ply */
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 3, 0, 0), 20, 6), 0);    /* 1 ply */
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 4, 0, 0), 20, 6), 0);    /* the last one */
-	CU_ASSERT_EQUAL(stats(fib).plies_used, 7);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 5, 0, 0), 20, 6), -ENOMEM);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 5, 0, 0), 16, 6), 0);    /* root only */
+	CU_ASSERT_EQUAL(stats(fib).plies4, 3);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 3, 0, 0), 20, 6), -ENOMEM);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 3, 0, 0), 16, 6), 0);    /* root only */
 	/* Full, but these fit in plies that exist. */
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 0), 28, 4), 0);
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 0, 0), 20, 5), 0);
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 1), 32, 22), 0);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 5, 0), 24, 7), 0);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 5, 7), 32, 8), -ENOMEM);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 2)), 4);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 22);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 2, 1)), 5);
-	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 5, 2, 1)), 6);
-	CU_ASSERT_EQUAL(stats(fib).plies_used, 7);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 3, 2, 1)), 6);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 5, 7)), 7);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 6, 7)), 6);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 3);
 
-	/* The /32's last ply collapses into the /28; then the /28's two into the /20. */
+	/* The /32 leaves the /28 in its ply; the /28's ply then collapses into the /20,
+	 * and the /20's into the /8. */
 	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 1, 1), 32), 0);
-	CU_ASSERT_EQUAL(stats(fib).plies_used, 6);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 3);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 4);
 	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 1, 0), 28), 0);
-	CU_ASSERT_EQUAL(stats(fib).plies_used, 4);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), 0);
-	CU_ASSERT_EQUAL(stats(fib).plies_used, 7);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 5);
+	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 0, 0), 20), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 1);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 1);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), 0);    /* 1 ply now */
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 1, 1)), 3);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 1, 2)), 6);
-	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 5);
+
+	/* IPv6: the /32s share their path; the last one out frees all 4. */
+	CU_ASSERT_EQUAL(del6(fib, 0, "2001:db8::", 32), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies6, 4);
+	CU_ASSERT_EQUAL(lk6(fib, 0, "2001:db8::1"), 0);
+	CU_ASSERT_EQUAL(del6(fib, 0, "2001:db9::", 32), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies6, 0);
+	CU_ASSERT_EQUAL(stats(fib).roots6, 0);
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8:1000::", 36, 4), -ENOMEM);  /* needs 5 */
+	CU_ASSERT_EQUAL(stats(fib).roots6, 0);
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8::", 32, 4), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies6, 4);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
 	fib_destroy(fib);
 }
 
