@@ -1345,37 +1345,55 @@ fail:
 #define FIB_BULK_GROUP 32
 _Static_assert(FIB_ENTRY_PLY == 1u << 31, "the bulk lookups test the ply flag as bit 31");
 
+/* One IPv4 trie level below the root for the lookups in pend: key byte (ip >> shift) & 0xff
+ * of each, through the ply its entry names. Returns the lookups that are still in a ply. */
+static inline __attribute__((always_inline)) uint32_t
+bulk4_level(const uint32_t *plies, const uint32_t *a, uint32_t *e, uint32_t pend,
+	    unsigned shift, bool last)
+{
+	uint64_t next = 0;
+
+	/* 64-bit mask and ctz: the index needs no extension before addressing. */
+	for (uint64_t mm = pend; mm != 0; mm &= mm - 1) {
+		size_t i = (size_t)__builtin_ctzll(mm);
+
+		/* 32-bit offset: the shift drops the ply flag (FIB_MAX_PLIES4_LIMIT). */
+		e[i] = __atomic_load_n(&plies[e[i] << FIB_PLY4_BITS |
+					      ((a[i] >> shift) & (FIB_PLY4_ENTRIES - 1))],
+				       __ATOMIC_ACQUIRE);
+		if (!last)
+			next |= (uint64_t)(e[i] >> 31) << i;
+	}
+	return (uint32_t)next;
+}
+
 void
 fib4_lookup_bulk(const struct fib *fib, const uint32_t *ctx, const uint32_t *ip, uint32_t *nh,
 		 unsigned n)
 {
+	/* Set at creation, never written after: loaded once, not after every acquire. */
+	uint32_t *const *roots = fib->root4;
+	const uint32_t *plies = fib->plies4;
+
+	_Static_assert(FIB_ROOT_BITS + 2 * FIB_PLY4_BITS == 32, "IPv4: at most two ply levels");
 	for (unsigned b = 0; b < n; b += FIB_BULK_GROUP) {
-		unsigned m = RTE_MIN(n - b, (unsigned)FIB_BULK_GROUP), shift = FIB_ROOT_BITS;
-		const uint32_t *a = ip + b;
+		unsigned m = RTE_MIN(n - b, (unsigned)FIB_BULK_GROUP);
+		const uint32_t *a = ip + b, *cx = ctx + b;
 		uint32_t *e = nh + b;
 		uint32_t pend = 0;
 
-		for (unsigned i = 0; i < m; i++) {
-			const uint32_t *root = __atomic_load_n(&fib->root4[ctx[b + i]],
-							       __ATOMIC_ACQUIRE);
+		/* Downwards, so bit i of the mask is one shift and add per lookup. */
+		for (ptrdiff_t i = (ptrdiff_t)m - 1; i >= 0; i--) {
+			const uint32_t *root = __atomic_load_n(&roots[cx[i]], __ATOMIC_ACQUIRE);
 
 			e[i] = __atomic_load_n(&root[a[i] >> FIB_ROOT_BITS], __ATOMIC_ACQUIRE);
-			pend |= (e[i] >> 31) << i;
+			pend = pend * 2 + (e[i] >> 31);
 		}
-		while (pend != 0) {
-			uint32_t next = 0;
-
-			shift -= FIB_PLY4_BITS;
-			for (uint32_t mm = pend; mm != 0; mm &= mm - 1) {
-				unsigned i = (unsigned)__builtin_ctz(mm);
-
-				e[i] = __atomic_load_n(
-					&fib->plies4[e[i] << FIB_PLY4_BITS |
-						     ((a[i] >> shift) & (FIB_PLY4_ENTRIES - 1))],
-					__ATOMIC_ACQUIRE);
-				next |= (e[i] >> 31) << i;
-			}
-			pend = next;
+		/* Bits 16..23, then 24..31, whose entries are always leaves (a /32 ends there). */
+		if (pend != 0) {
+			pend = bulk4_level(plies, a, e, pend, 8, false);
+			if (pend != 0)
+				bulk4_level(plies, a, e, pend, 0, true);
 		}
 		for (unsigned i = 0; i < m; i++)
 			e[i] &= FIB_ENTRY_NH_MASK;
@@ -1386,34 +1404,38 @@ void
 fib6_lookup_bulk(const struct fib *fib, const uint32_t *ctx, const uint8_t (*ip)[16],
 		 uint32_t *nh, unsigned n)
 {
+	uint32_t *const *roots = fib->root6;   /* as in fib4_lookup_bulk */
+	const uint32_t *plies = fib->plies6;
+
 	for (unsigned b = 0; b < n; b += FIB_BULK_GROUP) {
 		unsigned m = RTE_MIN(n - b, (unsigned)FIB_BULK_GROUP), bit = FIB_ROOT_BITS;
 		const uint8_t(*a)[16] = ip + b;
+		const uint32_t *cx = ctx + b;
 		uint32_t *e = nh + b;
 		uint32_t pend = 0;
 
-		for (unsigned i = 0; i < m; i++) {
-			const uint32_t *root = __atomic_load_n(&fib->root6[ctx[b + i]],
-							       __ATOMIC_ACQUIRE);
+		for (ptrdiff_t i = (ptrdiff_t)m - 1; i >= 0; i--) {
+			const uint32_t *root = __atomic_load_n(&roots[cx[i]], __ATOMIC_ACQUIRE);
 
 			e[i] = __atomic_load_n(&root[(uint32_t)a[i][0] << 8 | a[i][1]],
 					       __ATOMIC_ACQUIRE);
-			pend |= (e[i] >> 31) << i;
+			pend = pend * 2 + (e[i] >> 31);
 		}
 		while (pend != 0) {
-			uint32_t next = 0;
+			unsigned byte = bit >> 3, sh = 4 - (bit & 7);
+			uint64_t next = 0;
 
-			for (uint32_t mm = pend; mm != 0; mm &= mm - 1) {
-				unsigned i = (unsigned)__builtin_ctz(mm);
-				unsigned nib = (a[i][bit >> 3] >> (4 - (bit & 7))) &
-					       (FIB_PLY6_ENTRIES - 1);
+			for (uint64_t mm = pend; mm != 0; mm &= mm - 1) {
+				size_t i = (size_t)__builtin_ctzll(mm);
+				unsigned nib = (a[i][byte] >> sh) & (FIB_PLY6_ENTRIES - 1);
 
-				e[i] = __atomic_load_n(&fib->plies6[e[i] << FIB_PLY6_BITS | nib],
+				/* 32-bit offset: the shift drops the ply flag (FIB_MAX_PLIES6_LIMIT). */
+				e[i] = __atomic_load_n(&plies[e[i] << FIB_PLY6_BITS | nib],
 						       __ATOMIC_ACQUIRE);
-				next |= (e[i] >> 31) << i;
+				next |= (uint64_t)(e[i] >> 31) << i;
 			}
 			bit += FIB_PLY6_BITS;
-			pend = next;
+			pend = (uint32_t)next;
 		}
 		for (unsigned i = 0; i < m; i++)
 			e[i] &= FIB_ENTRY_NH_MASK;
