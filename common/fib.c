@@ -81,6 +81,7 @@ _Static_assert(FIB_PLY6_BYTES == 64, "an IPv6 ply is one cache line");
 _Static_assert(FIB_PLY4_BYTES == 1024, "an IPv4 ply is 256 entries");
 /* key_bits(): a ply never straddles a byte, and the root ends on a ply boundary. */
 _Static_assert(8 % FIB_PLY4_BITS == 0 && 8 % FIB_PLY6_BITS == 0, "ply widths divide 8");
+_Static_assert(FIB_PLY4_ENTRIES % 16 == 0 && FIB_PLY6_ENTRIES % 16 == 0, "ply_collapse chunks");
 _Static_assert(FIB_ROOT_BITS % 8 == 0, "the root ends on a byte boundary");
 /* fib.h's lookups: (e << bits) | key bits must drop the flag and fit in 32 bits. */
 _Static_assert(FIB_MAX_PLIES4_LIMIT << FIB_PLY4_BITS == 1ull << 32, "IPv4 offsets in 32 bits");
@@ -694,20 +695,19 @@ defer_close(struct fib *fib)
  * is the width of every child ply (the root's is FIB_ROOT_BITS, passed as w).
  */
 
-/* Overwrite, in the subtree of *slot, the leaves written by prefixes not longer than len. */
+/* Overwrite, in tbl[0..n) and the subtrees of the plies linked there, the leaves written
+ * by prefixes not longer than len. (Loops over entries, recursing only into plies: a /17
+ * or a /25 covers 128 entries of an IPv4 ply.) */
 static void
-trie_fill(const struct fib_arena *ar, uint32_t *slot, uint32_t lf, unsigned len)
+trie_fill(const struct fib_arena *ar, uint32_t *tbl, unsigned n, uint32_t lf, unsigned len)
 {
-	uint32_t e = entry_get(slot);
-	uint32_t *c;
-	unsigned j;
+	for (unsigned j = 0; j < n; j++) {
+		uint32_t e = entry_get(&tbl[j]);
 
-	if (e & FIB_ENTRY_PLY) {
-		c = ply_ptr(ar, e);
-		for (j = 0; j < ar->entries; j++)
-			trie_fill(ar, &c[j], lf, len);
-	} else if (leaf_depth(e) <= len && e != lf) {
-		entry_set(slot, lf);
+		if (e & FIB_ENTRY_PLY)
+			trie_fill(ar, ply_ptr(ar, e), ar->entries, lf, len);
+		else if (leaf_depth(e) <= len && e != lf)
+			entry_set(&tbl[j], lf);
 	}
 }
 
@@ -721,9 +721,7 @@ trie_add(struct fib_arena *ar, uint32_t *tbl, unsigned base, unsigned w, const u
 
 	if (len <= end) {
 		n = 1u << (end - len);
-		idx &= ~(n - 1);
-		for (k = 0; k < n; k++)
-			trie_fill(ar, &tbl[idx + k], lf, len);
+		trie_fill(ar, &tbl[idx & ~(n - 1)], n, lf, len);
 		return;
 	}
 	e = entry_get(&tbl[idx]);
@@ -740,22 +738,21 @@ trie_add(struct fib_arena *ar, uint32_t *tbl, unsigned base, unsigned w, const u
 	entry_set(&tbl[idx], FIB_ENTRY_PLY | ci);
 }
 
-/* Rewrite the leaves of length len in the subtree of *slot with the covering leaf. */
+/* Rewrite the leaves of length len in tbl[0..n) and the subtrees of the plies linked there
+ * with the covering leaf. */
 static void
-trie_restore(const struct fib_arena *ar, uint32_t *slot, unsigned len, uint32_t cover)
+trie_restore(const struct fib_arena *ar, uint32_t *tbl, unsigned n, unsigned len,
+	     uint32_t cover)
 {
-	uint32_t e = entry_get(slot);
-	uint32_t *c;
-	unsigned j;
+	for (unsigned j = 0; j < n; j++) {
+		uint32_t e = entry_get(&tbl[j]);
 
-	if (e & FIB_ENTRY_PLY) {
 		/* Plies inside the deleted prefix keep their more-specific routes, so none
 		 * of them can become collapsible (top comment). */
-		c = ply_ptr(ar, e);
-		for (j = 0; j < ar->entries; j++)
-			trie_restore(ar, &c[j], len, cover);
-	} else if (leaf_depth(e) == len && e != cover) {
-		entry_set(slot, cover);
+		if (e & FIB_ENTRY_PLY)
+			trie_restore(ar, ply_ptr(ar, e), ar->entries, len, cover);
+		else if (leaf_depth(e) == len && e != cover)
+			entry_set(&tbl[j], cover);
 	}
 }
 
@@ -765,15 +762,22 @@ static void
 ply_collapse(struct fib *fib, struct fib_arena *ar, uint32_t *slot, unsigned cbase)
 {
 	uint32_t e = entry_get(slot), *c = ply_ptr(ar, e), e0 = entry_get(&c[0]);
-	unsigned j;
+	unsigned j, k;
 
 	/* A uniform ply of deeper leaves (e.g. 256 sibling /24s with one next hop) stays:
 	 * folding distinct routes into one entry would break the exact restore on delete. */
 	if ((e0 & FIB_ENTRY_PLY) || leaf_depth(e0) > cbase)
 		return;
-	for (j = 1; j < ar->entries; j++)
-		if (entry_get(&c[j]) != e0)
+	/* 16 entries at a time, which vectorises, stopping at the first chunk that differs.
+	 * Plain loads: only this thread writes plies (readers' loads race with nothing). */
+	for (j = 0; j < ar->entries; j += 16) {
+		uint32_t d = 0;
+
+		for (k = 0; k < 16; k++)
+			d |= c[j + k] ^ e0;
+		if (d != 0)
 			return;
+	}
 	entry_set(slot, e0);
 	defer_ply(fib, ar, e & ~FIB_ENTRY_PLY);
 }
@@ -782,14 +786,12 @@ static void
 trie_del(struct fib *fib, struct fib_arena *ar, uint32_t *tbl, unsigned base, unsigned w,
 	 const uint8_t *a, unsigned len, uint32_t cover)
 {
-	unsigned end = base + w, idx = key_bits(a, base, w), n, k;
+	unsigned end = base + w, idx = key_bits(a, base, w), n;
 	uint32_t e;
 
 	if (len <= end) {
 		n = 1u << (end - len);
-		idx &= ~(n - 1);
-		for (k = 0; k < n; k++)
-			trie_restore(ar, &tbl[idx + k], len, cover);
+		trie_restore(ar, &tbl[idx & ~(n - 1)], n, len, cover);
 		return;
 	}
 	e = entry_get(&tbl[idx]);
