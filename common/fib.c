@@ -8,10 +8,11 @@
  * 2^(level end - L) entries (controlled prefix expansion): an IPv4 /24 is one entry of a
  * first-level ply, a /20 sixteen of them, a /25 half of a second-level ply. The writer
  * below is generic in the width: each family has its own arena (struct fib_arena) that
- * carries the width down the recursion. With W = 8 one update rewrites at most 128
- * entries of one ply for the prefix itself (a /17 or a /25) instead of 8, and creating a
- * ply writes 1 KiB instead of 64 bytes; the subtree walks of fill and restore are bounded
- * by the same number of /32 positions as before.
+ * carries the width down the recursion. With W = 8 an update costs more than with W = 4:
+ * a /17 or a /25 rewrites 128 entries of one ply instead of 8, creating a ply writes 1 KiB
+ * instead of 64 bytes, and a prefix shorter than /16 over populated /16s visits their
+ * whole 256-entry plies (about 2.4x the instructions per add of a full table,
+ * bench/RESULTS.md), for half the loads of every /24 lookup.
  *
  * Leaves remember the length of the prefix that wrote them. That is what makes updates
  * local: an add of P/L overwrites, inside P/L, exactly the leaves written by shorter (or
@@ -68,7 +69,7 @@ _Static_assert(FAM_N == 2, "a deferred ply names its family in one bit");
 #define FIB_DEPTH_MASK 0xffu
 /* Default arena reservations (address space, committed as used; fib.h's struct fib_conf):
  * IPv4 the whole 16 GiB the 32-bit offsets allow (2000 contexts of 4000 scattered routes
- * take about 6.5 GiB of 1 KiB plies, bench/RESULTS.md), IPv6 4 GiB of 64-byte plies. */
+ * take 7.9M plies, 7.5 GiB: bench/RESULTS.md), IPv6 4 GiB of 64-byte plies. */
 #define FIB_MAX_PLIES4_DEFAULT FIB_MAX_PLIES4_LIMIT
 #define FIB_MAX_PLIES6_DEFAULT (1ull << 26)
 #define FIB_DQ_SIZE 4096                     /* batches, not plies (see top comment) */

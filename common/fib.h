@@ -17,13 +17,14 @@
  *    its 64 MB first level per context: the /24 level exists only for the /16s that hold
  *    a route longer than /16. The price is memory per sparse route: a lone /24 in its
  *    /16 costs a 1 KiB ply where two 4-bit plies cost 128 bytes, so thousands of contexts
- *    each holding thousands of scattered routes take several times the memory they took
- *    with 4-bit plies (bench/RESULTS.md); a full table in one context, where most /16s
- *    are populated anyway, grows much less.
+ *    each holding thousands of routes scattered over distinct /16s take about 5 times the
+ *    memory they took with 4-bit plies (2000 x 4000 routes: 8.1 GiB against 1.5 GiB);
+ *    a full table in one context, where most /16s are populated anyway, about doubles
+ *    (1M routes: 112 MiB against 57 MiB). Numbers in bench/RESULTS.md.
  *  - IPv6: 4-bit plies (16 entries, 64 bytes, one cache line). Prefixes are long and
- *    sparse (/32 allocations, /48 sites): 8-bit plies would cost a 1 KiB ply per byte of
- *    prefix below the root for every isolated /48, 16 times the memory for one fewer
- *    load in two.
+ *    sparse (/32 allocations, /48 sites): with 8-bit plies an isolated /48 would take
+ *    four 1 KiB plies instead of eight 64-byte ones, 8 times the memory (4 KiB against
+ *    512 bytes) to halve its loads.
  *
  * Entries are 32 bit: bit 31 set = index of a child ply (in the arena of the family);
  * clear = leaf holding the next-hop index (low FIB_NH_BITS bits) and, in bits 23..30, the
