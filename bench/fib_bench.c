@@ -30,7 +30,7 @@
 struct opts {
 	bool empty, multi, full;
 	uint32_t v4, v6, contexts, routes, routes6;
-	uint64_t lookups, seed, max_plies;
+	uint64_t lookups, seed, max_plies4, max_plies6;
 };
 
 struct r4 {
@@ -101,7 +101,8 @@ xcalloc(size_t n, size_t sz)
 static struct fib *
 mkfib(uint32_t contexts, const struct opts *o)
 {
-	struct fib_conf conf = { .max_contexts = contexts, .max_plies = o->max_plies };
+	struct fib_conf conf = { .max_contexts = contexts, .max_plies4 = o->max_plies4,
+				 .max_plies6 = o->max_plies6 };
 	struct fib *fib = fib_create(&conf);
 
 	if (fib == NULL) {
@@ -483,22 +484,23 @@ scenario_multi(const struct opts *o)
 	lk = bench_lookup4(fib, ctx, ip, nl, o->lookups);
 
 	fprintf(stderr, "multi: %u contexts x (%u v4 + %u v6): %" PRIu64 " routes, %" PRIu64
-		" plies, %" PRIu64 " roots: %.1f MiB held (%.1f KiB/context), RSS +%.1f MiB"
-		" (target 4096 MiB); install %.2f Mroutes/s (generation %.1f s excluded);"
-		" lookup random ctx+addr: scalar %.1f, bulk %.1f Mlookups/s (hit %.0f%%)\n",
-		o->contexts, o->routes, o->routes6, st.routes4 + st.routes6, st.plies_used,
+		" v4 + %" PRIu64 " v6 plies, %" PRIu64 " roots: %.1f MiB held (%.1f KiB/context),"
+		" RSS +%.1f MiB (target 4096 MiB); install %.2f Mroutes/s (generation %.1f s"
+		" excluded); lookup random ctx+addr: scalar %.1f, bulk %.1f Mlookups/s"
+		" (hit %.0f%%)\n",
+		o->contexts, o->routes, o->routes6, st.routes4 + st.routes6, st.plies4, st.plies6,
 		st.roots4 + st.roots6, st.bytes / 1048576.0, st.bytes / 1024.0 / o->contexts,
 		(rss1 - rss0) / 1048576.0, (st.routes4 + st.routes6) / ins / 1e6, gen,
 		lk.scalar_mlps, lk.bulk_mlps, lk.hit_ratio * 100);
 	json_open("multi");
 	printf("\"contexts\": %u, \"routes4_per_context\": %u, \"routes6_per_context\": %u"
-	       ", \"routes\": %" PRIu64 ", \"plies\": %" PRIu64 ", \"roots\": %" PRIu64
-	       ", \"fib_bytes\": %" PRIu64 ", \"rss_delta_bytes\": %" PRIu64
+	       ", \"routes\": %" PRIu64 ", \"plies4\": %" PRIu64 ", \"plies6\": %" PRIu64
+	       ", \"roots\": %" PRIu64 ", \"fib_bytes\": %" PRIu64 ", \"rss_delta_bytes\": %" PRIu64
 	       ", \"bytes_per_context\": %.0f, \"install_routes_per_s\": %.0f"
 	       ", \"lookup4_scalar_mlps\": %.2f, \"lookup4_bulk_mlps\": %.2f"
 	       ", \"lookup4_hit_ratio\": %.3f, \"target_bytes\": %" PRIu64
 	       ", \"within_target\": %s}",
-	       o->contexts, o->routes, o->routes6, st.routes4 + st.routes6, st.plies_used,
+	       o->contexts, o->routes, o->routes6, st.routes4 + st.routes6, st.plies4, st.plies6,
 	       st.roots4 + st.roots6, st.bytes, rss1 - rss0, (double)st.bytes / o->contexts,
 	       (st.routes4 + st.routes6) / ins, lk.scalar_mlps, lk.bulk_mlps, lk.hit_ratio,
 	       target, st.bytes <= target && rss1 - rss0 <= target ? "true" : "false");
@@ -568,13 +570,13 @@ scenario_full(const struct opts *o)
 	fib_get_stats(fib, &end);
 
 	fprintf(stderr, "full: %u v4 + %u v6 in one context: %.1f MiB held (v4 alone %.1f MiB,"
-		" %" PRIu64 " plies; total %" PRIu64 " plies), RSS +%.1f MiB (target 256 MiB)\n",
-		o->v4, o->v6, st.bytes / 1048576.0, st4.bytes / 1048576.0, st4.plies_used,
-		st.plies_used, (rss1 - rss0) / 1048576.0);
+		" %" PRIu64 " v4 plies; v6 %" PRIu64 " plies), RSS +%.1f MiB (target 256 MiB)\n",
+		o->v4, o->v6, st.bytes / 1048576.0, st4.bytes / 1048576.0, st.plies4,
+		st.plies6, (rss1 - rss0) / 1048576.0);
 	fprintf(stderr, "full: install v4 %.2f Mroutes/s, v6 %.2f Mroutes/s; delete v4 %.2f"
 		" Mroutes/s, v6 %.2f Mroutes/s; after deleting all: %" PRIu64 " plies, %" PRIu64
 		" roots\n", o->v4 / ins4 / 1e6, o->v6 ? o->v6 / ins6 / 1e6 : 0.0,
-		o->v4 / del4 / 1e6, o->v6 ? o->v6 / del6 / 1e6 : 0.0, end.plies_used,
+		o->v4 / del4 / 1e6, o->v6 ? o->v6 / del6 / 1e6 : 0.0, end.plies4 + end.plies6,
 		end.roots4 + end.roots6);
 	fprintf(stderr, "full: lookup v4 (uniform unicast addresses, hit %.0f%%): scalar %.1f,"
 		" bulk %.1f Mlookups/s; v6 (inside installed prefixes): scalar %.1f, bulk %.1f"
@@ -583,17 +585,18 @@ scenario_full(const struct opts *o)
 	json_open("full");
 	printf("\"routes4\": %u, \"routes6\": %u, \"fib_bytes\": %" PRIu64
 	       ", \"fib_bytes_v4_only\": %" PRIu64 ", \"rss_delta_bytes\": %" PRIu64
-	       ", \"plies\": %" PRIu64 ", \"install4_routes_per_s\": %.0f"
+	       ", \"plies4\": %" PRIu64 ", \"plies6\": %" PRIu64
+	       ", \"install4_routes_per_s\": %.0f"
 	       ", \"install6_routes_per_s\": %.0f, \"delete4_routes_per_s\": %.0f"
 	       ", \"delete6_routes_per_s\": %.0f, \"lookup4_scalar_mlps\": %.2f"
 	       ", \"lookup4_bulk_mlps\": %.2f, \"lookup4_hit_ratio\": %.3f"
 	       ", \"lookup6_scalar_mlps\": %.2f, \"lookup6_bulk_mlps\": %.2f"
 	       ", \"plies_after_delete\": %" PRIu64 ", \"target_bytes\": %" PRIu64
 	       ", \"within_target\": %s}",
-	       o->v4, o->v6, st.bytes, st4.bytes, rss1 - rss0, st.plies_used, o->v4 / ins4,
+	       o->v4, o->v6, st.bytes, st4.bytes, rss1 - rss0, st.plies4, st.plies6, o->v4 / ins4,
 	       o->v6 ? o->v6 / ins6 : 0.0, o->v4 / del4, o->v6 ? o->v6 / del6 : 0.0,
 	       lk4.scalar_mlps, lk4.bulk_mlps, lk4.hit_ratio, lk6.scalar_mlps, lk6.bulk_mlps,
-	       end.plies_used, target,
+	       end.plies4 + end.plies6, target,
 	       st.bytes <= target && rss1 - rss0 <= target ? "true" : "false");
 	fib_destroy(fib);
 	free(r4);
@@ -608,7 +611,8 @@ usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--scenario empty|multi|full|all] [--v4 N] [--v6 N] [--contexts N]\n"
-		"       [--routes N] [--routes6 N] [--lookups N] [--seed N] [--max-plies N]\n"
+		"       [--routes N] [--routes6 N] [--lookups N] [--seed N]\n"
+		"       [--max-plies4 N] [--max-plies6 N]   (arena reservations; 0 = default)\n"
 		"defaults: all, --v4 1000000 --v6 200000 --contexts 2000 --routes 4000\n"
 		"          --routes6 0 --lookups 20000000 --seed 1\n", prog);
 }
@@ -625,7 +629,8 @@ main(int argc, char **argv)
 		{ "routes6", required_argument, NULL, 'R' },
 		{ "lookups", required_argument, NULL, 'l' },
 		{ "seed", required_argument, NULL, 'S' },
-		{ "max-plies", required_argument, NULL, 'p' },
+		{ "max-plies4", required_argument, NULL, 'p' },
+		{ "max-plies6", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -644,7 +649,8 @@ main(int argc, char **argv)
 		case 'R': o.routes6 = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'l': o.lookups = strtoull(optarg, NULL, 0); break;
 		case 'S': o.seed = strtoull(optarg, NULL, 0); break;
-		case 'p': o.max_plies = strtoull(optarg, NULL, 0); break;
+		case 'p': o.max_plies4 = strtoull(optarg, NULL, 0); break;
+		case 'P': o.max_plies6 = strtoull(optarg, NULL, 0); break;
 		case 'h': usage(argv[0]); return 0;
 		default: usage(argv[0]); return 2;
 		}

@@ -2,9 +2,17 @@
 /*
  * Multi-context LPM FIB (see fib.h for the read-side contract).
  *
- * Trie: per context and family a 2^16-entry root, then 16-entry child plies, so a prefix
- * of length L ends in the root (L <= 16) or in the ply at level ceil((L - 16) / 4) and is
- * expanded there over 2^(level end - L) entries (controlled prefix expansion).
+ * Trie: per context and family a 2^16-entry root, then child plies of W bits (IPv4: W = 8,
+ * 256 entries; IPv6: W = 4, 16 entries; fib.h says why), so a prefix of length L ends in
+ * the root (L <= 16) or in the ply at level ceil((L - 16) / W) and is expanded there over
+ * 2^(level end - L) entries (controlled prefix expansion): an IPv4 /24 is one entry of a
+ * first-level ply, a /20 sixteen of them, a /25 half of a second-level ply. The writer
+ * below is generic in the width: each family has its own arena (struct fib_arena) that
+ * carries the width down the recursion. With W = 8 an update costs more than with W = 4:
+ * a /17 or a /25 rewrites 128 entries of one ply instead of 8, creating a ply writes 1 KiB
+ * instead of 64 bytes, and a prefix shorter than /16 over populated /16s visits their
+ * whole 256-entry plies (about 2.4x the instructions per add of a full table,
+ * bench/RESULTS.md), for half the loads of every /24 lookup.
  *
  * Leaves remember the length of the prefix that wrote them. That is what makes updates
  * local: an add of P/L overwrites, inside P/L, exactly the leaves written by shorter (or
@@ -24,7 +32,8 @@
  * the parent entry before the unlink. With a QSBR variable such objects are queued and
  * reused only after every reader reported a quiescent state. The queue holds batches
  * (everything one write operation freed), so the DPDK defer queue needs one slot per
- * batch, not per ply: a context flush can free hundreds of thousands of plies. The
+ * batch, not per ply: a context flush can free hundreds of thousands of plies. A queued
+ * ply names its family's arena (item encoding at struct fib_batch). The
  * defer queue (rte_rcu_qsbr_dq) needs the EAL heap; where EAL is not initialised (unit
  * tests, offline tools) a private FIFO uses the same rte_rcu_qsbr_start()/check() tokens.
  *
@@ -50,22 +59,35 @@
 #include "common/fib.h"
 
 enum { FAM4, FAM6, FAM_N };
+_Static_assert(FAM_N == 2, "a deferred ply names its family in one bit");
 
 #define FIB_ROOT_ENTRIES (1u << FIB_ROOT_BITS)
 #define FIB_ROOT_BYTES ((size_t)FIB_ROOT_ENTRIES * sizeof(uint32_t))
-#define FIB_PLY_BYTES ((size_t)FIB_PLY_ENTRIES * sizeof(uint32_t))
+#define FIB_PLY4_BYTES ((size_t)FIB_PLY4_ENTRIES * sizeof(uint32_t))
+#define FIB_PLY6_BYTES ((size_t)FIB_PLY6_ENTRIES * sizeof(uint32_t))
 #define FIB_DEPTH_SHIFT FIB_NH_BITS
 #define FIB_DEPTH_MASK 0xffu
-#define FIB_MAX_PLIES_DEFAULT (1ull << 26)   /* 4 GiB of address space, committed as used */
-/* fib.h's inline lookups compute the entry offset (index * 16) in 32 bits. */
-#define FIB_MAX_PLIES_LIMIT (1ull << 28)
+/* Default arena reservations (address space, committed as used; fib.h's struct fib_conf):
+ * IPv4 the whole 16 GiB the 32-bit offsets allow (2000 contexts of 4000 scattered routes
+ * take 7.9M plies, 7.5 GiB: bench/RESULTS.md), IPv6 4 GiB of 64-byte plies. */
+#define FIB_MAX_PLIES4_DEFAULT FIB_MAX_PLIES4_LIMIT
+#define FIB_MAX_PLIES6_DEFAULT (1ull << 26)
 #define FIB_DQ_SIZE 4096                     /* batches, not plies (see top comment) */
 #define FIB_DQ_RECLAIM 32
 #define FIB_RIB_MIN 8
 #define FIB_DEFER_MIN 32
 
 _Static_assert(FIB_NH_BITS + 8 == 31, "leaf layout: nh, 8-bit depth, ply flag");
-_Static_assert(FIB_PLY_BYTES == 64, "a ply is one cache line");
+_Static_assert(FIB_PLY6_BYTES == 64, "an IPv6 ply is one cache line");
+_Static_assert(FIB_PLY4_BYTES == 1024, "an IPv4 ply is 256 entries");
+/* key_bits(): a ply never straddles a byte, and the root ends on a ply boundary. */
+_Static_assert(8 % FIB_PLY4_BITS == 0 && 8 % FIB_PLY6_BITS == 0, "ply widths divide 8");
+_Static_assert(FIB_PLY4_ENTRIES % 16 == 0 && FIB_PLY6_ENTRIES % 16 == 0, "ply_collapse chunks");
+_Static_assert(FIB_ROOT_BITS % 8 == 0, "the root ends on a byte boundary");
+/* fib.h's lookups: (e << bits) | key bits must drop the flag and fit in 32 bits. */
+_Static_assert(FIB_MAX_PLIES4_LIMIT << FIB_PLY4_BITS == 1ull << 32, "IPv4 offsets in 32 bits");
+_Static_assert(FIB_MAX_PLIES6_LIMIT << FIB_PLY6_BITS == 1ull << 32, "IPv6 offsets in 32 bits");
+_Static_assert(FIB_MAX_PLIES6_DEFAULT <= FIB_MAX_PLIES6_LIMIT, "IPv6 default within limit");
 
 static inline uint32_t
 leaf_make(uint32_t nh, unsigned depth)
@@ -79,11 +101,11 @@ leaf_depth(uint32_t e)
 	return (e >> FIB_DEPTH_SHIFT) & FIB_DEPTH_MASK;
 }
 
-/* Plies needed below the root to hold a prefix of length len. */
+/* Plies of width bits needed below the root to hold a prefix of length len. */
 static inline unsigned
-depth_levels(unsigned len)
+depth_levels(unsigned len, unsigned bits)
 {
-	return len > FIB_ROOT_BITS ? (len - FIB_ROOT_BITS + FIB_PLY_BITS - 1) / FIB_PLY_BITS : 0;
+	return len > FIB_ROOT_BITS ? (len - FIB_ROOT_BITS + bits - 1) / bits : 0;
 }
 
 /*
@@ -121,16 +143,25 @@ struct fib_batch {
 	struct fib_batch *prev, *next;
 	uint64_t token;    /* fallback queue only */
 	uint32_t n, cap;
-	uint64_t *item;    /* ply: index << 1 | 1; root: its (page-aligned) address */
+	uint64_t *item;    /* ply: index << 2 | family << 1 | 1; root: its (page-aligned)
+			    * address */
+};
+
+/* The child plies of one family: FIB_PLY4_BITS or FIB_PLY6_BITS wide. */
+struct fib_arena {
+	uint32_t *base;                /* fib->plies4 / fib->plies6 */
+	unsigned bits, entries;        /* ply width; 1 << bits */
+	unsigned fam;
+	uint64_t max_plies;            /* reservation */
+	uint64_t next;                 /* first never used index; 0 is reserved */
+	uint64_t nfree;
+	uint32_t free;                 /* free list head, linked through entry 0; 0 = empty */
 };
 
 struct fib_priv {
 	struct fib_ctx **ctx;          /* [max_contexts]; NULL while a context has no route */
 	uint32_t *empty_root;          /* shared, PROT_READ, never written: the zero page */
-	uint64_t max_plies;
-	uint64_t ply_next;             /* first never used index; 0 is reserved */
-	uint64_t ply_nfree;
-	uint32_t ply_free;             /* free list head, linked through entry 0; 0 = empty */
+	struct fib_arena ar[FAM_N];
 	uint64_t routes[FAM_N];
 	uint64_t roots[FAM_N];         /* published private roots */
 	uint64_t roots_queued;
@@ -155,9 +186,9 @@ fib_roots(struct fib *fib, unsigned fam)
 }
 
 static inline uint32_t *
-ply_ptr(const struct fib *fib, uint32_t e)
+ply_ptr(const struct fib_arena *ar, uint32_t e)
 {
-	return &fib->plies[(size_t)(e & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES];
+	return &ar->base[(size_t)(e & ~FIB_ENTRY_PLY) << ar->bits];
 }
 
 static inline uint32_t
@@ -217,12 +248,14 @@ pfx_host_bits_clear(const uint8_t *a, unsigned len, unsigned nbytes)
 	return true;
 }
 
+/* Key bits [off, off + w) of a: the root's 16, or a ply's 4 or 8 (aligned to their width,
+ * so inside one byte). */
 static inline unsigned
 key_bits(const uint8_t *a, unsigned off, unsigned w)
 {
 	if (w == FIB_ROOT_BITS)
 		return (unsigned)a[0] << 8 | a[1];
-	return (a[off >> 3] >> (4 - (off & 7))) & (FIB_PLY_ENTRIES - 1);
+	return (a[off >> 3] >> (8 - w - (off & 7))) & ((1u << w) - 1);
 }
 
 /* ---- RIB tables ---- */
@@ -466,34 +499,37 @@ rib_cover(const struct fib_ctx *c, unsigned fam, const uint8_t *a, unsigned len)
 /* ---- ply arena ---- */
 
 static inline bool
-ply_avail(const struct fib_priv *p, uint64_t n)
+ply_avail(const struct fib_arena *ar, uint64_t n)
 {
-	return p->ply_nfree + (p->max_plies - p->ply_next) >= n;
+	return ar->nfree + (ar->max_plies - ar->next) >= n;
 }
 
 /* Callers check ply_avail() first, so this cannot fail. */
 static uint32_t
-ply_alloc(struct fib *fib)
+ply_alloc(struct fib_arena *ar)
 {
-	struct fib_priv *p = fib_priv(fib);
-	uint32_t i = p->ply_free;
+	uint32_t i = ar->free;
 
 	if (i != 0) {
-		p->ply_free = fib->plies[(size_t)i * FIB_PLY_ENTRIES];
-		p->ply_nfree--;
+		ar->free = ar->base[(size_t)i << ar->bits];
+		ar->nfree--;
 		return i;
 	}
-	return (uint32_t)p->ply_next++;
+	return (uint32_t)ar->next++;
 }
 
 static void
-ply_release(struct fib *fib, uint32_t i)
+ply_release(struct fib_arena *ar, uint32_t i)
 {
-	struct fib_priv *p = fib_priv(fib);
+	ar->base[(size_t)i << ar->bits] = ar->free;
+	ar->free = i;
+	ar->nfree++;
+}
 
-	fib->plies[(size_t)i * FIB_PLY_ENTRIES] = p->ply_free;
-	p->ply_free = i;
-	p->ply_nfree++;
+static inline uint64_t
+ply_held(const struct fib_arena *ar)
+{
+	return ar->next - 1 - ar->nfree;
 }
 
 /* ---- deferred free ---- */
@@ -504,7 +540,7 @@ item_release(struct fib *fib, uint64_t item)
 	struct fib_priv *p = fib_priv(fib);
 
 	if (item & 1) {
-		ply_release(fib, (uint32_t)(item >> 1));
+		ply_release(&p->ar[(item >> 1) & 1], (uint32_t)(item >> 2));
 	} else {
 		munmap((void *)(uintptr_t)item, FIB_ROOT_BYTES);
 		p->roots_queued--;
@@ -583,14 +619,14 @@ defer_reserve(struct fib_priv *p, uint64_t n)
 }
 
 static void
-defer_ply(struct fib *fib, uint32_t i)
+defer_ply(struct fib *fib, struct fib_arena *ar, uint32_t i)
 {
 	struct fib_priv *p = fib_priv(fib);
 
 	if (p->qsbr == NULL)
-		ply_release(fib, i);
+		ply_release(ar, i);
 	else
-		p->cur->item[p->cur->n++] = (uint64_t)i << 1 | 1;
+		p->cur->item[p->cur->n++] = (uint64_t)i << 2 | (uint64_t)ar->fam << 1 | 1;
 }
 
 static void
@@ -655,26 +691,30 @@ defer_close(struct fib *fib)
 
 /* ---- trie writer ---- */
 
-/* Overwrite, in the subtree of *slot, the leaves written by prefixes not longer than len. */
-static void
-trie_fill(const struct fib *fib, uint32_t *slot, uint32_t lf, unsigned len)
-{
-	uint32_t e = entry_get(slot);
-	uint32_t *c;
-	unsigned j;
+/*
+ * Every function below works on one family's trie: ar is that family's arena, whose width
+ * is the width of every child ply (the root's is FIB_ROOT_BITS, passed as w).
+ */
 
-	if (e & FIB_ENTRY_PLY) {
-		c = ply_ptr(fib, e);
-		for (j = 0; j < FIB_PLY_ENTRIES; j++)
-			trie_fill(fib, &c[j], lf, len);
-	} else if (leaf_depth(e) <= len && e != lf) {
-		entry_set(slot, lf);
+/* Overwrite, in tbl[0..n) and the subtrees of the plies linked there, the leaves written
+ * by prefixes not longer than len. (Loops over entries, recursing only into plies: a /17
+ * or a /25 covers 128 entries of an IPv4 ply.) */
+static void
+trie_fill(const struct fib_arena *ar, uint32_t *tbl, unsigned n, uint32_t lf, unsigned len)
+{
+	for (unsigned j = 0; j < n; j++) {
+		uint32_t e = entry_get(&tbl[j]);
+
+		if (e & FIB_ENTRY_PLY)
+			trie_fill(ar, ply_ptr(ar, e), ar->entries, lf, len);
+		else if (leaf_depth(e) <= len && e != lf)
+			entry_set(&tbl[j], lf);
 	}
 }
 
 /* tbl covers key bits [base, base + w). */
 static void
-trie_add(struct fib *fib, uint32_t *tbl, unsigned base, unsigned w, const uint8_t *a,
+trie_add(struct fib_arena *ar, uint32_t *tbl, unsigned base, unsigned w, const uint8_t *a,
 	 unsigned len, uint32_t lf)
 {
 	unsigned end = base + w, idx = key_bits(a, base, w), n, k;
@@ -682,86 +722,89 @@ trie_add(struct fib *fib, uint32_t *tbl, unsigned base, unsigned w, const uint8_
 
 	if (len <= end) {
 		n = 1u << (end - len);
-		idx &= ~(n - 1);
-		for (k = 0; k < n; k++)
-			trie_fill(fib, &tbl[idx + k], lf, len);
+		trie_fill(ar, &tbl[idx & ~(n - 1)], n, lf, len);
 		return;
 	}
 	e = entry_get(&tbl[idx]);
 	if (e & FIB_ENTRY_PLY) {
-		trie_add(fib, ply_ptr(fib, e), end, FIB_PLY_BITS, a, len, lf);
+		trie_add(ar, ply_ptr(ar, e), end, ar->bits, a, len, lf);
 		return;
 	}
 	/* Build the new branch while unreachable, then link it with one release store. */
-	ci = ply_alloc(fib);
-	c = ply_ptr(fib, ci);
-	for (k = 0; k < FIB_PLY_ENTRIES; k++)
+	ci = ply_alloc(ar);
+	c = ply_ptr(ar, FIB_ENTRY_PLY | ci);
+	for (k = 0; k < ar->entries; k++)
 		c[k] = e;
-	trie_add(fib, c, end, FIB_PLY_BITS, a, len, lf);
+	trie_add(ar, c, end, ar->bits, a, len, lf);
 	entry_set(&tbl[idx], FIB_ENTRY_PLY | ci);
 }
 
-/* Rewrite the leaves of length len in the subtree of *slot with the covering leaf. */
+/* Rewrite the leaves of length len in tbl[0..n) and the subtrees of the plies linked there
+ * with the covering leaf. */
 static void
-trie_restore(const struct fib *fib, uint32_t *slot, unsigned len, uint32_t cover)
+trie_restore(const struct fib_arena *ar, uint32_t *tbl, unsigned n, unsigned len,
+	     uint32_t cover)
 {
-	uint32_t e = entry_get(slot);
-	uint32_t *c;
-	unsigned j;
+	for (unsigned j = 0; j < n; j++) {
+		uint32_t e = entry_get(&tbl[j]);
 
-	if (e & FIB_ENTRY_PLY) {
 		/* Plies inside the deleted prefix keep their more-specific routes, so none
 		 * of them can become collapsible (top comment). */
-		c = ply_ptr(fib, e);
-		for (j = 0; j < FIB_PLY_ENTRIES; j++)
-			trie_restore(fib, &c[j], len, cover);
-	} else if (leaf_depth(e) == len && e != cover) {
-		entry_set(slot, cover);
+		if (e & FIB_ENTRY_PLY)
+			trie_restore(ar, ply_ptr(ar, e), ar->entries, len, cover);
+		else if (leaf_depth(e) == len && e != cover)
+			entry_set(&tbl[j], cover);
 	}
 }
 
 /* Replace the ply linked at *slot (covering key bits from cbase) by its single value
  * when it no longer holds anything longer than cbase. */
 static void
-ply_collapse(struct fib *fib, uint32_t *slot, unsigned cbase)
+ply_collapse(struct fib *fib, struct fib_arena *ar, uint32_t *slot, unsigned cbase)
 {
-	uint32_t e = entry_get(slot), *c = ply_ptr(fib, e), e0 = entry_get(&c[0]);
-	unsigned j;
+	uint32_t e = entry_get(slot), *c = ply_ptr(ar, e), e0 = entry_get(&c[0]);
+	unsigned j, k;
 
-	/* A uniform ply of deeper leaves (e.g. 16 sibling /24s with one next hop) stays:
+	/* A uniform ply of deeper leaves (e.g. 256 sibling /24s with one next hop) stays:
 	 * folding distinct routes into one entry would break the exact restore on delete. */
 	if ((e0 & FIB_ENTRY_PLY) || leaf_depth(e0) > cbase)
 		return;
-	for (j = 1; j < FIB_PLY_ENTRIES; j++)
-		if (entry_get(&c[j]) != e0)
+	/* 16 entries at a time, which vectorises, stopping at the first chunk that differs.
+	 * Plain loads: only this thread writes plies (readers' loads race with nothing). */
+	for (j = 0; j < ar->entries; j += 16) {
+		uint32_t d = 0;
+
+		for (k = 0; k < 16; k++)
+			d |= c[j + k] ^ e0;
+		if (d != 0)
 			return;
+	}
 	entry_set(slot, e0);
-	defer_ply(fib, e & ~FIB_ENTRY_PLY);
+	defer_ply(fib, ar, e & ~FIB_ENTRY_PLY);
 }
 
 static void
-trie_del(struct fib *fib, uint32_t *tbl, unsigned base, unsigned w, const uint8_t *a,
-	 unsigned len, uint32_t cover)
+trie_del(struct fib *fib, struct fib_arena *ar, uint32_t *tbl, unsigned base, unsigned w,
+	 const uint8_t *a, unsigned len, uint32_t cover)
 {
-	unsigned end = base + w, idx = key_bits(a, base, w), n, k;
+	unsigned end = base + w, idx = key_bits(a, base, w), n;
 	uint32_t e;
 
 	if (len <= end) {
 		n = 1u << (end - len);
-		idx &= ~(n - 1);
-		for (k = 0; k < n; k++)
-			trie_restore(fib, &tbl[idx + k], len, cover);
+		trie_restore(ar, &tbl[idx & ~(n - 1)], n, len, cover);
 		return;
 	}
 	e = entry_get(&tbl[idx]);
 	if (!(e & FIB_ENTRY_PLY))
 		return; /* unreachable while RIB and trie agree: a ply holds every long route */
-	trie_del(fib, ply_ptr(fib, e), end, FIB_PLY_BITS, a, len, cover);
-	ply_collapse(fib, &tbl[idx], end);
+	trie_del(fib, ar, ply_ptr(ar, e), end, ar->bits, a, len, cover);
+	ply_collapse(fib, ar, &tbl[idx], end);
 }
 
+/* Plies in the subtree below the n entries of tbl. */
 static uint64_t
-trie_count(const struct fib *fib, const uint32_t *tbl, unsigned n)
+trie_count(const struct fib_arena *ar, const uint32_t *tbl, unsigned n)
 {
 	uint64_t cnt = 0;
 	unsigned j;
@@ -770,13 +813,13 @@ trie_count(const struct fib *fib, const uint32_t *tbl, unsigned n)
 	for (j = 0; j < n; j++) {
 		e = entry_get(&tbl[j]);
 		if (e & FIB_ENTRY_PLY)
-			cnt += 1 + trie_count(fib, ply_ptr(fib, e), FIB_PLY_ENTRIES);
+			cnt += 1 + trie_count(ar, ply_ptr(ar, e), ar->entries);
 	}
 	return cnt;
 }
 
 static void
-trie_defer_all(struct fib *fib, const uint32_t *tbl, unsigned n)
+trie_defer_all(struct fib *fib, struct fib_arena *ar, const uint32_t *tbl, unsigned n)
 {
 	unsigned j;
 	uint32_t e;
@@ -784,17 +827,17 @@ trie_defer_all(struct fib *fib, const uint32_t *tbl, unsigned n)
 	for (j = 0; j < n; j++) {
 		e = entry_get(&tbl[j]);
 		if (e & FIB_ENTRY_PLY) {
-			trie_defer_all(fib, ply_ptr(fib, e), FIB_PLY_ENTRIES);
-			defer_ply(fib, e & ~FIB_ENTRY_PLY);
+			trie_defer_all(fib, ar, ply_ptr(ar, e), ar->entries);
+			defer_ply(fib, ar, e & ~FIB_ENTRY_PLY);
 		}
 	}
 }
 
 /* New plies an add of a/len needs: the levels below the last existing ply on its path. */
 static unsigned
-trie_need(const struct fib *fib, const uint32_t *root, const uint8_t *a, unsigned len)
+trie_need(const struct fib_arena *ar, const uint32_t *root, const uint8_t *a, unsigned len)
 {
-	unsigned need = depth_levels(len), base = 0, w = FIB_ROOT_BITS;
+	unsigned need = depth_levels(len, ar->bits), base = 0, w = FIB_ROOT_BITS;
 	const uint32_t *tbl = root;
 	uint32_t e;
 
@@ -803,9 +846,9 @@ trie_need(const struct fib *fib, const uint32_t *root, const uint8_t *a, unsigne
 		if (!(e & FIB_ENTRY_PLY))
 			break;
 		need--;
-		tbl = ply_ptr(fib, e);
+		tbl = ply_ptr(ar, e);
 		base += w;
-		w = FIB_PLY_BITS;
+		w = ar->bits;
 	}
 	return need;
 }
@@ -874,7 +917,7 @@ route_add(struct fib *fib, uint32_t ctx, unsigned fam, const uint8_t *a, unsigne
 
 	/* Acquire everything that can fail before the first visible change. */
 	if (i < 0) {
-		if (!ply_avail(p, trie_need(fib, rootp[ctx], a, len)))
+		if (!ply_avail(&p->ar[fam], trie_need(&p->ar[fam], rootp[ctx], a, len)))
 			rc = -ENOMEM;
 		else
 			rc = rib_reserve(p, &c->rib[fam], fam);
@@ -897,7 +940,7 @@ route_add(struct fib *fib, uint32_t ctx, unsigned fam, const uint8_t *a, unsigne
 		p->roots[fam]++;
 	}
 
-	trie_add(fib, root, 0, FIB_ROOT_BITS, a, len, leaf_make(nh, len));
+	trie_add(&p->ar[fam], root, 0, FIB_ROOT_BITS, a, len, leaf_make(nh, len));
 
 	if (i >= 0) {
 		rib_slot_set(&c->rib[fam], fam, (uint32_t)i, a, meta_make(nh, len));
@@ -930,14 +973,14 @@ route_del(struct fib *fib, uint32_t ctx, unsigned fam, const uint8_t *a, unsigne
 	if (i < 0)
 		return -ENOENT;
 	/* At most one ply per level on the path, plus the root, can be unlinked. */
-	rc = defer_reserve(p, depth_levels(len) + 1);
+	rc = defer_reserve(p, depth_levels(len, p->ar[fam].bits) + 1);
 	if (rc < 0)
 		return rc;
 
 	cover = rib_cover(c, fam, a, len);
 	rootp = fib_roots(fib, fam);
 	root = rootp[ctx];
-	trie_del(fib, root, 0, FIB_ROOT_BITS, a, len, cover);
+	trie_del(fib, &p->ar[fam], root, 0, FIB_ROOT_BITS, a, len, cover);
 
 	rib_erase(p, &c->rib[fam], fam, (uint32_t)i);
 	if (--ctx_lencnt(c, fam)[len] == 0)
@@ -1042,7 +1085,7 @@ fib_ctx_flush(struct fib *fib, uint32_t ctx)
 	for (fam = 0; fam < FAM_N; fam++) {
 		root = fib_roots(fib, fam)[ctx];
 		if (root != p->empty_root)
-			n += 1 + trie_count(fib, root, FIB_ROOT_ENTRIES);
+			n += 1 + trie_count(&p->ar[fam], root, FIB_ROOT_ENTRIES);
 	}
 	rc = defer_reserve(p, n);
 	if (rc < 0)
@@ -1055,7 +1098,7 @@ fib_ctx_flush(struct fib *fib, uint32_t ctx)
 			 * copy, which is freed after the grace period. */
 			__atomic_store_n(&rootp[ctx], p->empty_root, __ATOMIC_RELEASE);
 			p->roots[fam]--;
-			trie_defer_all(fib, root, FIB_ROOT_ENTRIES);
+			trie_defer_all(fib, &p->ar[fam], root, FIB_ROOT_ENTRIES);
 			defer_root(p, root);
 		}
 		p->routes[fam] -= c->rib[fam].n;
@@ -1117,16 +1160,46 @@ fib_get_stats(const struct fib *fib, struct fib_stats *st)
 	p = fib_priv(fib);
 	st->routes4 = p->routes[FAM4];
 	st->routes6 = p->routes[FAM6];
-	st->plies_used = p->ply_next - 1 - p->ply_nfree;
+	st->plies4 = ply_held(&p->ar[FAM4]);
+	st->plies6 = ply_held(&p->ar[FAM6]);
 	st->roots4 = p->roots[FAM4];
 	st->roots6 = p->roots[FAM6];
 	st->bytes = sizeof(*fib) + sizeof(*p) +
 		    (uint64_t)fib->max_contexts * (2 * sizeof(uint32_t *) + sizeof(p->ctx[0])) +
 		    (p->roots[FAM4] + p->roots[FAM6] + p->roots_queued) * FIB_ROOT_BYTES +
-		    st->plies_used * FIB_PLY_BYTES + p->rib_bytes + p->defer_bytes;
+		    st->plies4 * FIB_PLY4_BYTES + st->plies6 * FIB_PLY6_BYTES + p->rib_bytes +
+		    p->defer_bytes;
 }
 
 /* ---- create / destroy ---- */
+
+static void
+arena_init(struct fib_arena *ar, unsigned fam, unsigned bits, uint64_t max_plies)
+{
+	ar->fam = fam;
+	ar->bits = bits;
+	ar->entries = 1u << bits;
+	ar->max_plies = max_plies;
+	ar->next = 1; /* ply 0 is never handed out: a zero entry always means no route */
+}
+
+static int
+arena_map(struct fib_arena *ar)
+{
+	size_t len = (size_t)ar->max_plies << (ar->bits + 2);
+	void *m;
+
+	/* Address space only: pages are committed when a ply is first written, and ply
+	 * indices never move, so readers need no arena pointer reload. */
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (m == MAP_FAILED)
+		return -ENOMEM;
+	ar->base = m;
+	/* Lookups walk several plies: huge pages keep those walks out of the TLB. */
+	(void)madvise(m, len, MADV_HUGEPAGE);
+	return 0;
+}
 
 static void
 defer_queue_create(struct fib *fib, struct rte_rcu_qsbr *v)
@@ -1188,8 +1261,10 @@ fib_destroy(struct fib *fib)
 			free(p->ctx[c]);
 		}
 	}
-	if (fib->plies != NULL)
-		munmap(fib->plies, p->max_plies * FIB_PLY_BYTES);
+	if (fib->plies4 != NULL)
+		munmap(fib->plies4, p->ar[FAM4].max_plies * FIB_PLY4_BYTES);
+	if (fib->plies6 != NULL)
+		munmap(fib->plies6, p->ar[FAM6].max_plies * FIB_PLY6_BYTES);
 	if (p->empty_root != NULL)
 		munmap(p->empty_root, FIB_ROOT_BYTES);
 	free(p->ctx);
@@ -1207,8 +1282,9 @@ fib_create(const struct fib_conf *conf)
 	void *m;
 	uint32_t c;
 
-	if (conf == NULL || conf->max_contexts == 0 || conf->max_plies > FIB_MAX_PLIES_LIMIT ||
-	    (conf->max_plies != 0 && conf->max_plies < 2)) {
+	if (conf == NULL || conf->max_contexts == 0 ||
+	    conf->max_plies4 > FIB_MAX_PLIES4_LIMIT || conf->max_plies6 > FIB_MAX_PLIES6_LIMIT ||
+	    conf->max_plies4 == 1 || conf->max_plies6 == 1) {   /* ply 0 is never used */
 		errno = EINVAL;
 		return NULL;
 	}
@@ -1222,8 +1298,10 @@ fib_create(const struct fib_conf *conf)
 	}
 	fib->priv = p;
 	fib->max_contexts = conf->max_contexts;
-	p->max_plies = conf->max_plies ? conf->max_plies : FIB_MAX_PLIES_DEFAULT;
-	p->ply_next = 1; /* ply 0 is never handed out: a zero entry always means no route */
+	arena_init(&p->ar[FAM4], FAM4, FIB_PLY4_BITS,
+		   conf->max_plies4 ? conf->max_plies4 : FIB_MAX_PLIES4_DEFAULT);
+	arena_init(&p->ar[FAM6], FAM6, FIB_PLY6_BITS,
+		   conf->max_plies6 ? conf->max_plies6 : FIB_MAX_PLIES6_DEFAULT);
 
 	fib->root4 = calloc(conf->max_contexts, sizeof(fib->root4[0]));
 	fib->root6 = calloc(conf->max_contexts, sizeof(fib->root6[0]));
@@ -1241,15 +1319,12 @@ fib_create(const struct fib_conf *conf)
 		fib->root6[c] = p->empty_root;
 	}
 
-	/* Address space only: pages are committed when a ply is first written, and ply
-	 * indices never move, so readers need no arena pointer reload. */
-	m = mmap(NULL, p->max_plies * FIB_PLY_BYTES, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED)
+	if (arena_map(&p->ar[FAM4]) < 0)
 		goto fail;
-	fib->plies = m;
-	/* Lookups walk several plies: huge pages keep those walks out of the TLB. */
-	(void)madvise(m, p->max_plies * FIB_PLY_BYTES, MADV_HUGEPAGE);
+	fib->plies4 = p->ar[FAM4].base;
+	if (arena_map(&p->ar[FAM6]) < 0)
+		goto fail;
+	fib->plies6 = p->ar[FAM6].base;
 
 	if (conf->qsbr != NULL)
 		defer_queue_create(fib, conf->qsbr);
@@ -1273,37 +1348,55 @@ fail:
 #define FIB_BULK_GROUP 32
 _Static_assert(FIB_ENTRY_PLY == 1u << 31, "the bulk lookups test the ply flag as bit 31");
 
+/* One IPv4 trie level below the root for the lookups in pend: key byte (ip >> shift) & 0xff
+ * of each, through the ply its entry names. Returns the lookups that are still in a ply. */
+static inline __attribute__((always_inline)) uint32_t
+bulk4_level(const uint32_t *plies, const uint32_t *a, uint32_t *e, uint32_t pend,
+	    unsigned shift, bool last)
+{
+	uint64_t next = 0;
+
+	/* 64-bit mask and ctz: the index needs no extension before addressing. */
+	for (uint64_t mm = pend; mm != 0; mm &= mm - 1) {
+		size_t i = (size_t)__builtin_ctzll(mm);
+
+		/* 32-bit offset: the shift drops the ply flag (FIB_MAX_PLIES4_LIMIT). */
+		e[i] = __atomic_load_n(&plies[e[i] << FIB_PLY4_BITS |
+					      ((a[i] >> shift) & (FIB_PLY4_ENTRIES - 1))],
+				       __ATOMIC_ACQUIRE);
+		if (!last)
+			next |= (uint64_t)(e[i] >> 31) << i;
+	}
+	return (uint32_t)next;
+}
+
 void
 fib4_lookup_bulk(const struct fib *fib, const uint32_t *ctx, const uint32_t *ip, uint32_t *nh,
 		 unsigned n)
 {
+	/* Set at creation, never written after: loaded once, not after every acquire. */
+	uint32_t *const *roots = fib->root4;
+	const uint32_t *plies = fib->plies4;
+
+	_Static_assert(FIB_ROOT_BITS + 2 * FIB_PLY4_BITS == 32, "IPv4: at most two ply levels");
 	for (unsigned b = 0; b < n; b += FIB_BULK_GROUP) {
-		unsigned m = RTE_MIN(n - b, (unsigned)FIB_BULK_GROUP), shift = FIB_ROOT_BITS;
-		const uint32_t *a = ip + b;
+		unsigned m = RTE_MIN(n - b, (unsigned)FIB_BULK_GROUP);
+		const uint32_t *a = ip + b, *cx = ctx + b;
 		uint32_t *e = nh + b;
 		uint32_t pend = 0;
 
-		for (unsigned i = 0; i < m; i++) {
-			const uint32_t *root = __atomic_load_n(&fib->root4[ctx[b + i]],
-							       __ATOMIC_ACQUIRE);
+		/* Downwards, so bit i of the mask is one shift and add per lookup. */
+		for (ptrdiff_t i = (ptrdiff_t)m - 1; i >= 0; i--) {
+			const uint32_t *root = __atomic_load_n(&roots[cx[i]], __ATOMIC_ACQUIRE);
 
 			e[i] = __atomic_load_n(&root[a[i] >> FIB_ROOT_BITS], __ATOMIC_ACQUIRE);
-			pend |= (e[i] >> 31) << i;
+			pend = pend * 2 + (e[i] >> 31);
 		}
-		while (pend != 0) {
-			uint32_t next = 0;
-
-			shift -= FIB_PLY_BITS;
-			for (uint32_t mm = pend; mm != 0; mm &= mm - 1) {
-				unsigned i = (unsigned)__builtin_ctz(mm);
-
-				e[i] = __atomic_load_n(
-					&fib->plies[(size_t)(e[i] & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES +
-						    ((a[i] >> shift) & (FIB_PLY_ENTRIES - 1))],
-					__ATOMIC_ACQUIRE);
-				next |= (e[i] >> 31) << i;
-			}
-			pend = next;
+		/* Bits 16..23, then 24..31, whose entries are always leaves (a /32 ends there). */
+		if (pend != 0) {
+			pend = bulk4_level(plies, a, e, pend, 8, false);
+			if (pend != 0)
+				bulk4_level(plies, a, e, pend, 0, true);
 		}
 		for (unsigned i = 0; i < m; i++)
 			e[i] &= FIB_ENTRY_NH_MASK;
@@ -1314,36 +1407,38 @@ void
 fib6_lookup_bulk(const struct fib *fib, const uint32_t *ctx, const uint8_t (*ip)[16],
 		 uint32_t *nh, unsigned n)
 {
+	uint32_t *const *roots = fib->root6;   /* as in fib4_lookup_bulk */
+	const uint32_t *plies = fib->plies6;
+
 	for (unsigned b = 0; b < n; b += FIB_BULK_GROUP) {
 		unsigned m = RTE_MIN(n - b, (unsigned)FIB_BULK_GROUP), bit = FIB_ROOT_BITS;
 		const uint8_t(*a)[16] = ip + b;
+		const uint32_t *cx = ctx + b;
 		uint32_t *e = nh + b;
 		uint32_t pend = 0;
 
-		for (unsigned i = 0; i < m; i++) {
-			const uint32_t *root = __atomic_load_n(&fib->root6[ctx[b + i]],
-							       __ATOMIC_ACQUIRE);
+		for (ptrdiff_t i = (ptrdiff_t)m - 1; i >= 0; i--) {
+			const uint32_t *root = __atomic_load_n(&roots[cx[i]], __ATOMIC_ACQUIRE);
 
 			e[i] = __atomic_load_n(&root[(uint32_t)a[i][0] << 8 | a[i][1]],
 					       __ATOMIC_ACQUIRE);
-			pend |= (e[i] >> 31) << i;
+			pend = pend * 2 + (e[i] >> 31);
 		}
 		while (pend != 0) {
-			uint32_t next = 0;
+			unsigned byte = bit >> 3, sh = 4 - (bit & 7);
+			uint64_t next = 0;
 
-			for (uint32_t mm = pend; mm != 0; mm &= mm - 1) {
-				unsigned i = (unsigned)__builtin_ctz(mm);
-				unsigned nib = (a[i][bit >> 3] >> (4 - (bit & 7))) &
-					       (FIB_PLY_ENTRIES - 1);
+			for (uint64_t mm = pend; mm != 0; mm &= mm - 1) {
+				size_t i = (size_t)__builtin_ctzll(mm);
+				unsigned nib = (a[i][byte] >> sh) & (FIB_PLY6_ENTRIES - 1);
 
-				e[i] = __atomic_load_n(
-					&fib->plies[(size_t)(e[i] & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES +
-						    nib],
-					__ATOMIC_ACQUIRE);
-				next |= (e[i] >> 31) << i;
+				/* 32-bit offset: the shift drops the ply flag (FIB_MAX_PLIES6_LIMIT). */
+				e[i] = __atomic_load_n(&plies[e[i] << FIB_PLY6_BITS | nib],
+						       __ATOMIC_ACQUIRE);
+				next |= (uint64_t)(e[i] >> 31) << i;
 			}
-			bit += FIB_PLY_BITS;
-			pend = next;
+			bit += FIB_PLY6_BITS;
+			pend = (uint32_t)next;
 		}
 		for (unsigned i = 0; i < m; i++)
 			e[i] &= FIB_ENTRY_NH_MASK;

@@ -4,14 +4,32 @@
  *
  * Why not rte_lpm / rte_fib per context: their DIR-24-8 first level costs 16-128 MB even
  * when empty, and an exchange edge holds thousands of peering contexts. Here every context
- * has its own multibit trie (VPP's mtrie idea) with a 2^16-entry root ply and 2^4-entry
- * (64 byte, one cache line) child plies, all child plies coming from one arena shared by
- * every context. Memory therefore grows with routes, not with contexts: a context with no
- * route of a family points at a shared read-only empty root and costs nothing for it.
+ * has its own multibit trie (VPP's mtrie idea) with a 2^16-entry root ply and small child
+ * plies below it, the child plies of each family coming from one arena shared by every
+ * context. Memory therefore grows with routes, not with contexts: a context with no route
+ * of a family points at a shared read-only empty root and costs nothing for it.
  *
- * Entries are 32 bit: bit 31 set = index of a child ply; clear = leaf holding the
- * next-hop index (low FIB_NH_BITS bits) and, in bits 23..30, the length of the prefix
- * that wrote the leaf (used by the writer to restore covering routes on delete).
+ * Ply widths differ per family:
+ *  - IPv4: 8-bit plies (256 entries, 1 KiB), so a lookup is root[ip >> 16], then at most
+ *    a ply for bits 16..23 and one for bits 24..31: a /24 (60% of an Internet table and
+ *    most of what the dataplane resolves) is found with 2 dependent loads, a /32 with 3.
+ *    That is DIR-24-8's second level (rte_lpm's tbl8 groups are 256 entries too) without
+ *    its 64 MB first level per context: the /24 level exists only for the /16s that hold
+ *    a route longer than /16. The price is memory per sparse route: a lone /24 in its
+ *    /16 costs a 1 KiB ply where two 4-bit plies cost 128 bytes, so thousands of contexts
+ *    each holding thousands of routes scattered over distinct /16s take about 5 times the
+ *    memory they took with 4-bit plies (2000 x 4000 routes: 8.1 GiB against 1.5 GiB);
+ *    a full table in one context, where most /16s are populated anyway, about doubles
+ *    (1M routes: 112 MiB against 57 MiB). Numbers in bench/RESULTS.md.
+ *  - IPv6: 4-bit plies (16 entries, 64 bytes, one cache line). Prefixes are long and
+ *    sparse (/32 allocations, /48 sites): with 8-bit plies an isolated /48 would take
+ *    four 1 KiB plies instead of eight 64-byte ones, 8 times the memory (4 KiB against
+ *    512 bytes) to halve its loads.
+ *
+ * Entries are 32 bit: bit 31 set = index of a child ply (in the arena of the family);
+ * clear = leaf holding the next-hop index (low FIB_NH_BITS bits) and, in bits 23..30, the
+ * length of the prefix that wrote the leaf (used by the writer to restore covering routes
+ * on delete).
  *
  * Ownership: dataplane: ro (lookups, lock-free, from any number of worker lcores);
  *            control:   rw (exactly one writer thread).
@@ -34,14 +52,27 @@ struct rte_rcu_qsbr;
 #define FIB_NH_NONE 0u
 
 #define FIB_ROOT_BITS 16
-#define FIB_PLY_BITS 4
-#define FIB_PLY_ENTRIES (1u << FIB_PLY_BITS)
+#define FIB_PLY4_BITS 8               /* IPv4: 256-entry (1 KiB) plies for bits 16..31 */
+#define FIB_PLY4_ENTRIES (1u << FIB_PLY4_BITS)
+#define FIB_PLY6_BITS 4               /* IPv6: 16-entry (64 byte) plies for bits 16..127 */
+#define FIB_PLY6_ENTRIES (1u << FIB_PLY6_BITS)
 #define FIB_ENTRY_PLY 0x80000000u
 #define FIB_ENTRY_NH_MASK FIB_NH_MAX
 
+/*
+ * Ply arena limits. The lookups compute a ply entry's offset as (e << bits) | key bits in
+ * 32-bit arithmetic: the shift drops the ply flag, and the offset of the last entry of
+ * the last ply must fit in 32 bits, so an arena holds at most 2^(32 - bits) plies
+ * (IPv4: 16M plies, 16 GiB; IPv6: 256M plies, 16 GiB).
+ */
+#define FIB_MAX_PLIES4_LIMIT (1ull << (32 - FIB_PLY4_BITS))
+#define FIB_MAX_PLIES6_LIMIT (1ull << (32 - FIB_PLY6_BITS))
+
 struct fib_conf {
 	uint32_t max_contexts;  /* context ids are 0 .. max_contexts-1 */
-	uint64_t max_plies;     /* arena reservation (virtual; committed as used); 0 = default */
+	/* Arena reservations in plies (address space only; committed as plies are first
+	 * used); 0 = default: IPv4 FIB_MAX_PLIES4_LIMIT (16 GiB), IPv6 2^26 (4 GiB). */
+	uint64_t max_plies4, max_plies6;
 	struct rte_rcu_qsbr *qsbr; /* NULL: plies are reused immediately (no concurrent readers) */
 };
 
@@ -49,14 +80,16 @@ struct fib_conf {
 struct fib {
 	uint32_t **root4;     /* [max_contexts], each 2^16 entries */
 	uint32_t **root6;
-	uint32_t *plies;      /* arena base: ply i is plies[i * FIB_PLY_ENTRIES] */
+	uint32_t *plies4;     /* IPv4 arena: ply i is plies4[i * FIB_PLY4_ENTRIES] */
+	uint32_t *plies6;     /* IPv6 arena: ply i is plies6[i * FIB_PLY6_ENTRIES] */
 	uint32_t max_contexts;
 	void *priv;           /* writer-only state */
 };
 
 struct fib_stats {
 	uint64_t routes4, routes6;   /* over all contexts */
-	uint64_t plies_used;
+	uint64_t plies4, plies6;     /* plies held per family (also those awaiting reuse
+				      * after a grace period): 1 KiB and 64 bytes each */
 	uint64_t roots4, roots6;     /* contexts with a private root of that family */
 	uint64_t bytes;              /* all memory held: roots, plies, writer-side RIB */
 };
@@ -81,7 +114,7 @@ int fib_ctx_flush(struct fib *fib, uint32_t ctx);
 typedef int (*fib_walk_cb)(void *arg, int family, const uint8_t *prefix, uint8_t depth,
 			   uint32_t nh);
 int fib_walk(const struct fib *fib, uint32_t ctx, fib_walk_cb cb, void *arg);
-/* Reclaim plies whose grace period ended; the writer calls this from its loop. */
+/* Reclaim plies and roots whose grace period ended; the writer calls this from its loop. */
 void fib_reclaim(struct fib *fib);
 void fib_get_stats(const struct fib *fib, struct fib_stats *st);
 
@@ -93,9 +126,10 @@ fib4_lookup(const struct fib *fib, uint32_t ctx, uint32_t ip)
 	unsigned shift = 16;
 
 	while (e & FIB_ENTRY_PLY) {
-		shift -= FIB_PLY_BITS;
-		e = __atomic_load_n(&fib->plies[(size_t)(e & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES +
-						((ip >> shift) & (FIB_PLY_ENTRIES - 1))],
+		shift -= FIB_PLY4_BITS;
+		/* 32-bit offset: the shift drops the ply flag (FIB_MAX_PLIES4_LIMIT). */
+		e = __atomic_load_n(&fib->plies4[e << FIB_PLY4_BITS |
+						 ((ip >> shift) & (FIB_PLY4_ENTRIES - 1))],
 				    __ATOMIC_ACQUIRE);
 	}
 	return e & FIB_ENTRY_NH_MASK;
@@ -109,10 +143,11 @@ fib6_lookup(const struct fib *fib, uint32_t ctx, const uint8_t ip[16])
 	unsigned bit = 16;
 
 	while (e & FIB_ENTRY_PLY) {
-		unsigned nib = (ip[bit >> 3] >> (4 - (bit & 7))) & 0xf;
-		bit += FIB_PLY_BITS;
-		e = __atomic_load_n(&fib->plies[(size_t)(e & ~FIB_ENTRY_PLY) * FIB_PLY_ENTRIES + nib],
-				    __ATOMIC_ACQUIRE);
+		unsigned nib = (ip[bit >> 3] >> (4 - (bit & 7))) & (FIB_PLY6_ENTRIES - 1);
+
+		bit += FIB_PLY6_BITS;
+		/* 32-bit offset: the shift drops the ply flag (FIB_MAX_PLIES6_LIMIT). */
+		e = __atomic_load_n(&fib->plies6[e << FIB_PLY6_BITS | nib], __ATOMIC_ACQUIRE);
 	}
 	return e & FIB_ENTRY_NH_MASK;
 }

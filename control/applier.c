@@ -1174,9 +1174,9 @@ pf_applier_stats_json(const struct pf_applier *a)
 	json_object_set_new(o, "nexthop_sets", json_integer((json_int_t)a->n_sets));
 	json_object_set_new(o, "nexthops", json_integer((json_int_t)a->t->n_nh));
 	json_object_set_new(o, "contexts", ctx);
-	json_object_set_new(o, "fib", json_pack("{sIsIsIsI}", "routes4", (json_int_t)fs.routes4,
-		"routes6", (json_int_t)fs.routes6, "plies", (json_int_t)fs.plies_used,
-		"bytes", (json_int_t)fs.bytes));
+	json_object_set_new(o, "fib", json_pack("{sIsIsIsIsI}", "routes4", (json_int_t)fs.routes4,
+		"routes6", (json_int_t)fs.routes6, "plies4", (json_int_t)fs.plies4,
+		"plies6", (json_int_t)fs.plies6, "bytes", (json_int_t)fs.bytes));
 	json_object_set_new(o, "rib_bytes", json_integer((json_int_t)rib_bytes));
 	return o;
 }

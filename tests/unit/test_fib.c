@@ -2,6 +2,7 @@
 /*
  * Unit tests of the multi-context FIB (common/fib.c): add/replace/delete with covering
  * route restore in both families, argument checks, nested prefixes in every order,
+ * expansion, restore and collapse inside the 256-entry IPv4 plies of both levels,
  * context isolation, bulk == scalar, memory returned by ply collapse and root release,
  * walk, flush, out-of-memory atomicity, a randomized differential test against a naive
  * LPM, and readers racing a churning writer under QSBR (without EAL on the built-in
@@ -125,7 +126,8 @@ static bool covers(const uint8_t *p, unsigned len, const uint8_t *a)
 
 static struct fib *mk(uint32_t nctx, struct rte_rcu_qsbr *v)
 {
-	struct fib_conf conf = { .max_contexts = nctx, .max_plies = 1u << 20, .qsbr = v };
+	struct fib_conf conf = { .max_contexts = nctx, .max_plies4 = 1u << 16,
+				 .max_plies6 = 1u << 20, .qsbr = v };
 	struct fib *fib = fib_create(&conf);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
@@ -140,6 +142,13 @@ static struct fib_stats stats(const struct fib *fib)
 	return st;
 }
 
+static uint64_t plies(const struct fib *fib)
+{
+	struct fib_stats st = stats(fib);
+
+	return st.plies4 + st.plies6;
+}
+
 /* Everything gone: no route, no ply, no private root, memory back to the empty FIB's. */
 static void assert_empty(struct fib *fib, uint64_t base_bytes)
 {
@@ -149,7 +158,8 @@ static void assert_empty(struct fib *fib, uint64_t base_bytes)
 	st = stats(fib);
 	CU_ASSERT_EQUAL(st.routes4, 0);
 	CU_ASSERT_EQUAL(st.routes6, 0);
-	CU_ASSERT_EQUAL(st.plies_used, 0);
+	CU_ASSERT_EQUAL(st.plies4, 0);
+	CU_ASSERT_EQUAL(st.plies6, 0);
 	CU_ASSERT_EQUAL(st.roots4, 0);
 	CU_ASSERT_EQUAL(st.roots6, 0);
 	CU_ASSERT_EQUAL(st.bytes, base_bytes);
@@ -424,7 +434,7 @@ static void test_v6_basic(void)
 static void test_validation(void)
 {
 	struct fib_conf conf = { .max_contexts = 0 };
-	struct fib *fib = mk(2, NULL);
+	struct fib *fib = mk(2, NULL), *fib2;
 	uint8_t a[16];
 	uint32_t nh;
 
@@ -434,8 +444,22 @@ static void test_validation(void)
 	errno = 0;
 	CU_ASSERT_PTR_NULL(fib_create(&conf));
 	CU_ASSERT_EQUAL(errno, EINVAL);
-	conf = (struct fib_conf){ .max_contexts = 1, .max_plies = 1ull << 40 };
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = 1ull << 40 };
 	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	/* The lookups' 32-bit offsets bound each arena (fib.h). */
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = FIB_MAX_PLIES4_LIMIT + 1 };
+	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies6 = FIB_MAX_PLIES6_LIMIT + 1 };
+	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = 1 };   /* only ply 0 */
+	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies6 = 1 };
+	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = FIB_MAX_PLIES4_LIMIT,
+				  .max_plies6 = FIB_MAX_PLIES6_LIMIT };
+	fib2 = fib_create(&conf);          /* the limits themselves are accepted */
+	CU_ASSERT_PTR_NOT_NULL(fib2);
+	fib_destroy(fib2);
 
 	CU_ASSERT_EQUAL(fib4_add(fib, 2, IP4(10, 0, 0, 0), 8, 1), -EINVAL);
 	CU_ASSERT_EQUAL(fib4_del(fib, 2, IP4(10, 0, 0, 0), 8), -EINVAL);
@@ -520,8 +544,8 @@ static void test_default_and_host(void)
 }
 
 /* Every insertion order of a chain of nested prefixes (lengths chosen to end on and off
- * the 16+4k stride boundaries), each followed by a deletion order, checked after every
- * step at the boundaries of every prefix of the chain. */
+ * the ply boundaries: 16, 24, 32 for IPv4, 16+4k for IPv6), each followed by a deletion
+ * order, checked after every step at the boundaries of every prefix of the chain. */
 static void nested_orders(int fam, const uint8_t *addr, const uint8_t *lens, unsigned n)
 {
 	static struct ref ref;
@@ -564,7 +588,7 @@ static void nested_orders(int fam, const uint8_t *addr, const uint8_t *lens, uns
 			for (t = 0; t < n; t++)
 				check_bounds(fib, &ref, 0, fam, p[t], lens[t]);
 		}
-		CU_ASSERT_EQUAL(stats(fib).plies_used, 0);
+		CU_ASSERT_EQUAL(plies(fib), 0);
 	}
 	assert_empty(fib, base);
 	fib_destroy(fib);
@@ -573,17 +597,26 @@ static void nested_orders(int fam, const uint8_t *addr, const uint8_t *lens, uns
 static void test_nested_orders(void)
 {
 	static const uint8_t l4[] = { 0, 9, 16, 19, 24, 30, 32 };
+	/* Inside one 256-entry ply each: 17..23 expand over 128..2 entries of the first
+	 * level, 25..31 over 128..2 entries of the second. */
+	static const uint8_t l4b[] = { 16, 17, 20, 23, 24, 25, 31 };
+	static const uint8_t l4c[] = { 8, 18, 22, 26, 29, 30, 32 };
 	static const uint8_t l6[] = { 0, 17, 32, 48, 63, 100, 128 };
 	uint8_t a[16];
 
 	a4(IP4(10, 129, 66, 77), a);
 	nested_orders(4, a, l4, RTE_DIM(l4));
+	a4(IP4(172, 16, 255, 255), a);   /* the last entry of both plies */
+	nested_orders(4, a, l4b, RTE_DIM(l4b));
+	a4(IP4(192, 168, 0, 0), a);      /* the first */
+	nested_orders(4, a, l4c, RTE_DIM(l4c));
 	v6("2001:db8:8421:1234:5678:9abc:def0:ffff", a);
 	nested_orders(6, a, l6, RTE_DIM(l6));
 }
 
-/* A ply whose 16 entries are the same leaf of distinct longer routes (16 sibling /24s with
- * one next hop) must not be folded into its parent: deleting one /24 must still work. */
+/* A ply whose entries are all the same leaf of distinct longer routes (256 sibling /24s
+ * with one next hop, 256 /32s with their /24's next hop, 16 sibling IPv6 /52s) must not be
+ * folded into its parent: deleting one of those routes must still work. */
 static void test_uniform_siblings(void)
 {
 	struct fib *fib = mk(1, NULL);
@@ -591,16 +624,45 @@ static void test_uniform_siblings(void)
 	unsigned i;
 
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 0, 0), 16, 1), 0);
-	for (i = 0; i < 16; i++)
-		CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 16 + i, 0), 24, 2), 0);
+	for (i = 0; i < 256; i++)
+		CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, i, 0), 24, 2), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 1);
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 20, 16), 28, 3), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 20, 17)), 3);
 	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 20, 16), 28), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 1);   /* the /28's ply went, the uniform one stays */
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 20, 17)), 2);
 	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 21, 0), 24), 0);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 21, 1)), 1);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 20, 1)), 2);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 22, 1)), 2);
+	/* The last /24 out collapses the ply into the /16. */
+	for (i = 0; i < 256; i++)
+		if (i != 21)
+			CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, i, 0), 24), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 0);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 200, 1)), 1);
+
+	/* Second level: a /24 and all of its 256 /32s with the same next hop. */
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 3, 0), 24, 5), 0);
+	for (i = 0; i < 256; i++)
+		CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 3, i), 32, 5), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 2, 3, 0), 24), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 3, 77)), 5);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 4, 77)), 0);
+	for (i = 0; i < 255; i++)
+		CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 2, 3, i), 32), 0);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 3, 77)), 0);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 3, 255)), 5);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	/* The last /32 out frees both levels. */
+	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 2, 3, 255), 32), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 0);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 3, 255)), 0);
+
 	/* The same in IPv6, nibble-aligned: 16 sibling /52s under a /48. */
 	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8:1::", 48, 1), 0);
 	for (i = 0; i < 16; i++) {
@@ -615,6 +677,96 @@ static void test_uniform_siblings(void)
 	CU_ASSERT_EQUAL(lk6(fib, 0, "2001:db8:1:6000::1"), 1);
 	CU_ASSERT_EQUAL(lk6(fib, 0, "2001:db8:1:5000::1"), 2);
 	CU_ASSERT_EQUAL(fib_ctx_flush(fib, 0), 0);
+	assert_empty(fib, base);
+	fib_destroy(fib);
+}
+
+/*
+ * 8-bit IPv4 plies: a /16 split into /17, /18, ..., /24, /24 fills one first-level ply
+ * with runs of 128, 64, ..., 1, 1 entries; a /24 inside it split into /25 ... /32, /32
+ * does the same in a second-level ply. Under covering /8 and /16 routes, in random
+ * orders of add and delete, every entry of both plies (its first and last address) must
+ * give the reference's answer after each step, and the plies must collapse when the last
+ * route longer than their base goes.
+ */
+static void test_ply8_partition(void)
+{
+	static struct ref ref;
+	struct fib *fib = mk(1, NULL);
+	uint64_t base = stats(fib).bytes;
+	uint8_t p[20][16], a[16];
+	unsigned len[20], ord[20], np = 0, round, i, k, t;
+	uint32_t start, size;
+
+	/* /17 .. /24 and a second /24 from the bottom of 10.1/16 upwards, and
+	 * /25 .. /32 and a second /32 in 10.1.254.0/24 (inside the first /24 split). */
+	for (start = IP4(10, 1, 0, 0), i = 17; i <= 25; i++) {
+		unsigned l = i == 25 ? 24 : i;
+
+		a4(start, p[np]);
+		len[np++] = l;
+		start += 1u << (32 - l);
+	}
+	for (start = IP4(10, 1, 254, 0), i = 25; i <= 33; i++) {
+		unsigned l = i == 33 ? 32 : i;
+
+		a4(start, p[np]);
+		len[np++] = l;
+		start += 1u << (32 - l);
+	}
+	a4(IP4(10, 0, 0, 0), p[np]);
+	len[np++] = 8;
+	a4(IP4(10, 1, 0, 0), p[np]);
+	len[np++] = 16;
+
+	for (round = 0; round < 40; round++) {
+		ref.n = 0;
+		for (i = 0; i < np; i++)
+			ord[i] = i;
+		for (i = np; i > 1; i--) {
+			k = rnd_below(i);
+			t = ord[k], ord[k] = ord[i - 1], ord[i - 1] = t;
+		}
+		for (t = 0; t < 2 * np; t++) {
+			if (t == np) /* delete in another random order */
+				for (k = np; k > 1; k--) {
+					unsigned j = rnd_below(k), x = ord[j];
+
+					ord[j] = ord[k - 1], ord[k - 1] = x;
+				}
+			i = ord[t % np];
+			if (t < np) {
+				/* Few next hops: equal neighbours must stay distinct routes. */
+				uint32_t nh = 1 + rnd_below(round % 2 ? 3 : 1000);
+
+				CU_ASSERT_EQUAL(fib_add(fib, 0, 4, p[i], len[i], nh), 0);
+				ref_add(&ref, 0, 4, p[i], len[i], nh);
+			} else {
+				CU_ASSERT_EQUAL(fib_del(fib, 0, 4, p[i], len[i]), 0);
+				ref_del(&ref, 0, 4, p[i], len[i]);
+			}
+			/* Every entry of the first-level ply, then of the second-level one. */
+			for (k = 0; k < 512; k++) {
+				start = k < 256 ? IP4(10, 1, k, 0) : IP4(10, 1, 254, k - 256);
+				size = k < 256 ? 256 : 1;
+				a4(start, a);
+				check_addr(fib, &ref, 0, 4, a);
+				a4(start + size - 1, a);
+				check_addr(fib, &ref, 0, 4, a);
+			}
+			/* A ply exists iff a route longer than its base lies in its region. */
+			{
+				bool l1 = false, l2 = false;
+
+				for (k = 0; k < ref.n; k++) {
+					l1 |= ref.r[k].len > 16;
+					l2 |= ref.r[k].len > 24;
+				}
+				CU_ASSERT_EQUAL(stats(fib).plies4, (uint64_t)l1 + l2);
+			}
+		}
+		CU_ASSERT_EQUAL(stats(fib).routes4, 0);
+	}
 	assert_empty(fib, base);
 	fib_destroy(fib);
 }
@@ -670,7 +822,7 @@ static void test_empty_ctx_memory(void)
 
 	printf("\n  empty context: %" PRIu64 " bytes ", per_ctx);
 	CU_ASSERT(per_ctx <= 32);
-	CU_ASSERT_EQUAL(stats(many).roots4 + stats(many).roots6 + stats(many).plies_used, 0);
+	CU_ASSERT_EQUAL(stats(many).roots4 + stats(many).roots6 + plies(many), 0);
 	for (i = 0; i < 100001; i += 997) {
 		CU_ASSERT_EQUAL(fib4_lookup(many, i, (uint32_t)rnd()), 0);
 		CU_ASSERT_EQUAL(lk6(many, i, "2001:db8::1"), 0);
@@ -786,7 +938,7 @@ static void collapse_memory(struct rte_rcu_qsbr *v)
 		}
 	}
 	st = stats(fib);
-	full = st.plies_used;
+	full = st.plies4 + st.plies6;
 	CU_ASSERT(full > N);
 	CU_ASSERT_EQUAL(st.roots4, 1);
 	CU_ASSERT_EQUAL(st.roots6, 1);
@@ -805,16 +957,20 @@ static void collapse_memory(struct rte_rcu_qsbr *v)
 		CU_ASSERT_EQUAL(fib_del(fib, 1, pfam[i], pa[i], plen[i]), 0);
 	st = stats(fib);
 	CU_ASSERT_EQUAL(st.routes4 + st.routes6 + st.roots4 + st.roots6, 0);
-	queued = st.plies_used;
+	queued = st.plies4 + st.plies6;
 	if (v != NULL) {
 		/* A registered reader has not reported: everything is still queued. */
 		CU_ASSERT_EQUAL(queued, full);
 		CU_ASSERT(st.bytes > base);
 		fib_reclaim(fib);
-		CU_ASSERT_EQUAL(stats(fib).plies_used, full);
-		/* New routes must take fresh plies, not the queued ones. */
+		CU_ASSERT_EQUAL(plies(fib), full);
+		/* New routes must take fresh plies, not the queued ones: a /32 takes two
+		 * 8-bit IPv4 plies, a /64 twelve 4-bit IPv6 plies. */
 		CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 2, 3), 32, 1), 0);
-		CU_ASSERT_EQUAL(stats(fib).plies_used, full + 4);
+		CU_ASSERT_EQUAL(plies(fib), full + 2);
+		CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8:1:2::", 64, 1), 0);
+		CU_ASSERT_EQUAL(plies(fib), full + 2 + 12);
+		CU_ASSERT_EQUAL(del6(fib, 0, "2001:db8:1:2::", 64), 0);
 		CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 2, 3), 32), 0);
 		rte_rcu_qsbr_quiescent(v, 0);
 	} else {
@@ -960,57 +1116,92 @@ static void test_flush(void)
 }
 
 /* Out of plies: the add fails with -ENOMEM and changes nothing; an add whose path
- * already exists needs no new ply and still succeeds. */
+ * already exists needs no new ply and still succeeds. Each family has its own arena:
+ * one running out does not stop the other. */
 static void test_enomem(void)
 {
-	struct fib_conf conf = { .max_contexts = 1, .max_plies = 8 }; /* 7 usable plies */
+	/* 3 usable IPv4 plies (256 entries), 4 usable IPv6 plies (16 entries) */
+	struct fib_conf conf = { .max_contexts = 1, .max_plies4 = 4, .max_plies6 = 5 };
 	struct fib *fib = fib_create(&conf);
 	struct fib_stats st;
 	uint32_t nh;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 0, 0, 0), 8, 1), 0);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 1), 32, 2), 0);    /* 4 plies */
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 1), 32, 2), 0);    /* 2 plies */
 	st = stats(fib);
-	CU_ASSERT_EQUAL(st.plies_used, 4);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), -ENOMEM);
-	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8::", 32, 3), -ENOMEM);    /* needs 4 too */
-	CU_ASSERT_EQUAL(stats(fib).plies_used, st.plies_used);
+	CU_ASSERT_EQUAL(st.plies4, 2);
+	CU_ASSERT_EQUAL(st.plies6, 0);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), -ENOMEM); /* needs 2 */
+	CU_ASSERT_EQUAL(stats(fib).plies4, st.plies4);
 	CU_ASSERT_EQUAL(stats(fib).routes4, st.routes4);
-	CU_ASSERT_EQUAL(stats(fib).routes6, 0);
-	CU_ASSERT_EQUAL(stats(fib).roots6, 0);
 	CU_ASSERT_EQUAL(stats(fib).bytes, st.bytes);
 	CU_ASSERT_EQUAL(fib4_get(fib, 0, IP4(10, 2, 1, 1), 32, &nh), -ENOENT);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 1, 1)), 1);
-	CU_ASSERT_EQUAL(lk6(fib, 0, "2001:db8::"), 0);
 
+	/* IPv6 has its own arena: a /32 takes 4 plies, all of it. */
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8::", 32, 3), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies6, 4);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	st = stats(fib);
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8:8000::", 33, 4), -ENOMEM);  /* needs 1 */
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8:1::", 48, 4), -ENOMEM);
+	CU_ASSERT_EQUAL(stats(fib).routes6, st.routes6);
+	CU_ASSERT_EQUAL(stats(fib).bytes, st.bytes);
+	CU_ASSERT_EQUAL(lk6(fib, 0, "2001:db8:8000::1"), 3);
+	/* Ends in the last ply of the /32's path: no new ply. */
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db9::", 32, 5), 0);
+	CU_ASSERT_EQUAL(lk6(fib, 0, "2001:db9::1"), 5);
+	CU_ASSERT_EQUAL(stats(fib).plies6, 4);
+
+	/* The last IPv4 ply, despite the full IPv6 arena. */
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 0), 20, 6), -EINVAL);
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 0, 0), 20, 6), 0);    /* 1 ply */
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 3, 0, 0), 20, 6), 0);    /* 1 ply */
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 4, 0, 0), 20, 6), 0);    /* the last one */
-	CU_ASSERT_EQUAL(stats(fib).plies_used, 7);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 5, 0, 0), 20, 6), -ENOMEM);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 5, 0, 0), 16, 6), 0);    /* root only */
+	CU_ASSERT_EQUAL(stats(fib).plies4, 3);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 3, 0, 0), 20, 6), -ENOMEM);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 3, 0, 0), 16, 6), 0);    /* root only */
 	/* Full, but these fit in plies that exist. */
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 0), 28, 4), 0);
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 0, 0), 20, 5), 0);
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 1), 32, 22), 0);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 5, 0), 24, 7), 0);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 5, 7), 32, 8), -ENOMEM);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 2)), 4);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 22);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 2, 1)), 5);
-	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 5, 2, 1)), 6);
-	CU_ASSERT_EQUAL(stats(fib).plies_used, 7);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 3, 2, 1)), 6);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 5, 7)), 7);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 6, 7)), 6);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 3);
 
-	/* The /32's last ply collapses into the /28; then the /28's two into the /20. */
+	/* The /32 leaves the /28 in its ply; the /28's ply then collapses into the /20,
+	 * and the /20's into the /8. */
 	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 1, 1), 32), 0);
-	CU_ASSERT_EQUAL(stats(fib).plies_used, 6);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 3);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 4);
 	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 1, 0), 28), 0);
-	CU_ASSERT_EQUAL(stats(fib).plies_used, 4);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), 0);
-	CU_ASSERT_EQUAL(stats(fib).plies_used, 7);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 5);
+	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 0, 0), 20), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 1);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 1);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), 0);    /* 1 ply now */
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 1, 1)), 3);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 1, 2)), 6);
-	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 5);
+
+	/* IPv6: the /32s share their path; the last one out frees all 4. */
+	CU_ASSERT_EQUAL(del6(fib, 0, "2001:db8::", 32), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies6, 4);
+	CU_ASSERT_EQUAL(lk6(fib, 0, "2001:db8::1"), 0);
+	CU_ASSERT_EQUAL(del6(fib, 0, "2001:db9::", 32), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies6, 0);
+	CU_ASSERT_EQUAL(stats(fib).roots6, 0);
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8:1000::", 36, 4), -ENOMEM);  /* needs 5 */
+	CU_ASSERT_EQUAL(stats(fib).roots6, 0);
+	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8::", 32, 4), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies6, 4);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
 	fib_destroy(fib);
 }
 
@@ -1239,6 +1430,12 @@ again:
 				a[0] = k % 2 ? 10 : 20;
 				a[1] = (uint8_t)rnd_below(3);
 				r->rlen[f][k] = 9 + rnd_below(24);
+				/* Half of them into two /24s per /16: nested in one first-level
+				 * ply and in second-level plies that come and go. */
+				if (k % 4 >= 2) {
+					a[2] = (uint8_t)rnd_below(2);
+					r->rlen[f][k] = 17 + rnd_below(16);
+				}
 			} else {
 				memcpy(a, race_stable[1], 4);
 				a[3] = k % 2 ? 0xb8 : 0xb9;
@@ -1406,6 +1603,7 @@ int main(void)
 	    !CU_add_test(s, "default_and_host", test_default_and_host) ||
 	    !CU_add_test(s, "nested_orders", test_nested_orders) ||
 	    !CU_add_test(s, "uniform_siblings", test_uniform_siblings) ||
+	    !CU_add_test(s, "ply8_partition", test_ply8_partition) ||
 	    !CU_add_test(s, "ctx_isolation", test_ctx_isolation) ||
 	    !CU_add_test(s, "empty_ctx_memory", test_empty_ctx_memory) ||
 	    !CU_add_test(s, "bulk_eq_scalar", test_bulk) ||
