@@ -3,7 +3,7 @@
  * Multi-context LPM FIB (see fib.h for the read-side contract).
  *
  * Trie: per context and family a 2^16-entry root, then child plies of W bits (IPv4: W = 8,
- * 256 entries; IPv6: W = 4, 16 entries; fib.h says why), so a prefix of length L ends in
+ * 256 entries, or W = 4, 16 entries, chosen at creation; IPv6: W = 4; fib.h says why), so a prefix of length L ends in
  * the root (L <= 16) or in the ply at level ceil((L - 16) / W) and is expanded there over
  * 2^(level end - L) entries (controlled prefix expansion): an IPv4 /24 is one entry of a
  * first-level ply, a /20 sixteen of them, a /25 half of a second-level ply. The writer
@@ -63,14 +63,14 @@ _Static_assert(FAM_N == 2, "a deferred ply names its family in one bit");
 
 #define FIB_ROOT_ENTRIES (1u << FIB_ROOT_BITS)
 #define FIB_ROOT_BYTES ((size_t)FIB_ROOT_ENTRIES * sizeof(uint32_t))
-#define FIB_PLY4_BYTES ((size_t)FIB_PLY4_ENTRIES * sizeof(uint32_t))
 #define FIB_PLY6_BYTES ((size_t)FIB_PLY6_ENTRIES * sizeof(uint32_t))
 #define FIB_DEPTH_SHIFT FIB_NH_BITS
 #define FIB_DEPTH_MASK 0xffu
 /* Default arena reservations (address space, committed as used; fib.h's struct fib_conf):
- * IPv4 the whole 16 GiB the 32-bit offsets allow (2000 contexts of 4000 scattered routes
- * take 7.9M plies, 7.5 GiB: bench/RESULTS.md), IPv6 4 GiB of 64-byte plies. */
-#define FIB_MAX_PLIES4_DEFAULT FIB_MAX_PLIES4_LIMIT
+ * IPv4 the whole 16 GiB the 32-bit offsets allow at either width (2000 contexts of 4000
+ * scattered routes take 7.9M 8-bit plies, 7.5 GiB: bench/RESULTS.md), IPv6 4 GiB of
+ * 64-byte plies. */
+#define FIB_MAX_PLIES4_DEFAULT(ply4_bits) FIB_MAX_PLIES4_LIMIT(ply4_bits)
 #define FIB_MAX_PLIES6_DEFAULT (1ull << 26)
 #define FIB_DQ_SIZE 4096                     /* batches, not plies (see top comment) */
 #define FIB_DQ_RECLAIM 32
@@ -79,13 +79,16 @@ _Static_assert(FAM_N == 2, "a deferred ply names its family in one bit");
 
 _Static_assert(FIB_NH_BITS + 8 == 31, "leaf layout: nh, 8-bit depth, ply flag");
 _Static_assert(FIB_PLY6_BYTES == 64, "an IPv6 ply is one cache line");
-_Static_assert(FIB_PLY4_BYTES == 1024, "an IPv4 ply is 256 entries");
-/* key_bits(): a ply never straddles a byte, and the root ends on a ply boundary. */
-_Static_assert(8 % FIB_PLY4_BITS == 0 && 8 % FIB_PLY6_BITS == 0, "ply widths divide 8");
-_Static_assert(FIB_PLY4_ENTRIES % 16 == 0 && FIB_PLY6_ENTRIES % 16 == 0, "ply_collapse chunks");
+_Static_assert(FIB_PLY4_BITS_DEFAULT == 8, "fib.h, fib_create, the bulk lookup: 8 or 4");
+/* key_bits(): a ply never straddles a byte, and the root ends on a ply boundary; this holds
+ * for both IPv4 widths (8 and 4). ply_collapse() checks 16 entries at a time. */
+_Static_assert(8 % FIB_PLY6_BITS == 0 && FIB_PLY6_ENTRIES % 16 == 0, "IPv6 ply width");
 _Static_assert(FIB_ROOT_BITS % 8 == 0, "the root ends on a byte boundary");
-/* fib.h's lookups: (e << bits) | key bits must drop the flag and fit in 32 bits. */
-_Static_assert(FIB_MAX_PLIES4_LIMIT << FIB_PLY4_BITS == 1ull << 32, "IPv4 offsets in 32 bits");
+/* fib.h's lookups: (e << bits) | key bits must drop the flag and fit in 32 bits, at both
+ * IPv4 widths (fib_create() checks max_plies4 against the chosen one). */
+_Static_assert(FIB_MAX_PLIES4_LIMIT(8) << 8 == 1ull << 32, "IPv4 8-bit offsets in 32 bits");
+_Static_assert(FIB_MAX_PLIES4_LIMIT(4) << 4 == 1ull << 32, "IPv4 4-bit offsets in 32 bits");
+_Static_assert(FIB_MAX_PLIES4_LIMIT(4) < FIB_ENTRY_PLY, "ply indices below the flag");
 _Static_assert(FIB_MAX_PLIES6_LIMIT << FIB_PLY6_BITS == 1ull << 32, "IPv6 offsets in 32 bits");
 _Static_assert(FIB_MAX_PLIES6_DEFAULT <= FIB_MAX_PLIES6_LIMIT, "IPv6 default within limit");
 
@@ -147,7 +150,7 @@ struct fib_batch {
 			    * address */
 };
 
-/* The child plies of one family: FIB_PLY4_BITS or FIB_PLY6_BITS wide. */
+/* The child plies of one family: fib->ply4_bits or FIB_PLY6_BITS wide. */
 struct fib_arena {
 	uint32_t *base;                /* fib->plies4 / fib->plies6 */
 	unsigned bits, entries;        /* ply width; 1 << bits */
@@ -1167,7 +1170,8 @@ fib_get_stats(const struct fib *fib, struct fib_stats *st)
 	st->bytes = sizeof(*fib) + sizeof(*p) +
 		    (uint64_t)fib->max_contexts * (2 * sizeof(uint32_t *) + sizeof(p->ctx[0])) +
 		    (p->roots[FAM4] + p->roots[FAM6] + p->roots_queued) * FIB_ROOT_BYTES +
-		    st->plies4 * FIB_PLY4_BYTES + st->plies6 * FIB_PLY6_BYTES + p->rib_bytes +
+		    (st->plies4 << (p->ar[FAM4].bits + 2)) + st->plies6 * FIB_PLY6_BYTES +
+		    p->rib_bytes +
 		    p->defer_bytes;
 }
 
@@ -1262,9 +1266,9 @@ fib_destroy(struct fib *fib)
 		}
 	}
 	if (fib->plies4 != NULL)
-		munmap(fib->plies4, p->ar[FAM4].max_plies * FIB_PLY4_BYTES);
+		munmap(fib->plies4, (size_t)p->ar[FAM4].max_plies << (p->ar[FAM4].bits + 2));
 	if (fib->plies6 != NULL)
-		munmap(fib->plies6, p->ar[FAM6].max_plies * FIB_PLY6_BYTES);
+		munmap(fib->plies6, (size_t)p->ar[FAM6].max_plies << (p->ar[FAM6].bits + 2));
 	if (p->empty_root != NULL)
 		munmap(p->empty_root, FIB_ROOT_BYTES);
 	free(p->ctx);
@@ -1279,11 +1283,19 @@ fib_create(const struct fib_conf *conf)
 {
 	struct fib *fib;
 	struct fib_priv *p;
+	unsigned bits4;
 	void *m;
 	uint32_t c;
 
-	if (conf == NULL || conf->max_contexts == 0 ||
-	    conf->max_plies4 > FIB_MAX_PLIES4_LIMIT || conf->max_plies6 > FIB_MAX_PLIES6_LIMIT ||
+	if (conf == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	bits4 = conf->ply4_bits ? conf->ply4_bits : FIB_PLY4_BITS_DEFAULT;
+	/* The arena limits follow the width: the lookups' offsets are 32-bit (fib.h). */
+	if (conf->max_contexts == 0 || (bits4 != 8 && bits4 != 4) ||
+	    conf->max_plies4 > FIB_MAX_PLIES4_LIMIT(bits4) ||
+	    conf->max_plies6 > FIB_MAX_PLIES6_LIMIT ||
 	    conf->max_plies4 == 1 || conf->max_plies6 == 1) {   /* ply 0 is never used */
 		errno = EINVAL;
 		return NULL;
@@ -1298,8 +1310,9 @@ fib_create(const struct fib_conf *conf)
 	}
 	fib->priv = p;
 	fib->max_contexts = conf->max_contexts;
-	arena_init(&p->ar[FAM4], FAM4, FIB_PLY4_BITS,
-		   conf->max_plies4 ? conf->max_plies4 : FIB_MAX_PLIES4_DEFAULT);
+	fib->ply4_bits = bits4;
+	arena_init(&p->ar[FAM4], FAM4, bits4,
+		   conf->max_plies4 ? conf->max_plies4 : FIB_MAX_PLIES4_DEFAULT(bits4));
 	arena_init(&p->ar[FAM6], FAM6, FIB_PLY6_BITS,
 		   conf->max_plies6 ? conf->max_plies6 : FIB_MAX_PLIES6_DEFAULT);
 
@@ -1348,11 +1361,12 @@ fail:
 #define FIB_BULK_GROUP 32
 _Static_assert(FIB_ENTRY_PLY == 1u << 31, "the bulk lookups test the ply flag as bit 31");
 
-/* One IPv4 trie level below the root for the lookups in pend: key byte (ip >> shift) & 0xff
- * of each, through the ply its entry names. Returns the lookups that are still in a ply. */
+/* One IPv4 trie level below the root for the lookups in pend: key bits
+ * (ip >> shift) & (2^bits - 1) of each (a byte for 8-bit plies: one movzbl), through the
+ * ply its entry names. Returns the lookups that are still in a ply. */
 static inline __attribute__((always_inline)) uint32_t
 bulk4_level(const uint32_t *plies, const uint32_t *a, uint32_t *e, uint32_t pend,
-	    unsigned shift, bool last)
+	    const unsigned bits, const unsigned shift, const bool last)
 {
 	uint64_t next = 0;
 
@@ -1361,8 +1375,7 @@ bulk4_level(const uint32_t *plies, const uint32_t *a, uint32_t *e, uint32_t pend
 		size_t i = (size_t)__builtin_ctzll(mm);
 
 		/* 32-bit offset: the shift drops the ply flag (FIB_MAX_PLIES4_LIMIT). */
-		e[i] = __atomic_load_n(&plies[e[i] << FIB_PLY4_BITS |
-					      ((a[i] >> shift) & (FIB_PLY4_ENTRIES - 1))],
+		e[i] = __atomic_load_n(&plies[e[i] << bits | ((a[i] >> shift) & ((1u << bits) - 1))],
 				       __ATOMIC_ACQUIRE);
 		if (!last)
 			next |= (uint64_t)(e[i] >> 31) << i;
@@ -1370,15 +1383,17 @@ bulk4_level(const uint32_t *plies, const uint32_t *a, uint32_t *e, uint32_t pend
 	return (uint32_t)next;
 }
 
-void
-fib4_lookup_bulk(const struct fib *fib, const uint32_t *ctx, const uint32_t *ip, uint32_t *nh,
-		 unsigned n)
+/* fib4_lookup_bulk for one ply width, a constant once inlined: 8 bits is two explicit
+ * levels (16..23, then 24..31, whose entries are always leaves: a /32 ends there), 4 bits
+ * four (16..19, 20..23, 24..27, 28..31). */
+static inline __attribute__((always_inline)) void
+bulk4(const struct fib *fib, const uint32_t *ctx, const uint32_t *ip, uint32_t *nh, unsigned n,
+      const unsigned bits)
 {
 	/* Set at creation, never written after: loaded once, not after every acquire. */
 	uint32_t *const *roots = fib->root4;
 	const uint32_t *plies = fib->plies4;
 
-	_Static_assert(FIB_ROOT_BITS + 2 * FIB_PLY4_BITS == 32, "IPv4: at most two ply levels");
 	for (unsigned b = 0; b < n; b += FIB_BULK_GROUP) {
 		unsigned m = RTE_MIN(n - b, (unsigned)FIB_BULK_GROUP);
 		const uint32_t *a = ip + b, *cx = ctx + b;
@@ -1392,15 +1407,37 @@ fib4_lookup_bulk(const struct fib *fib, const uint32_t *ctx, const uint32_t *ip,
 			e[i] = __atomic_load_n(&root[a[i] >> FIB_ROOT_BITS], __ATOMIC_ACQUIRE);
 			pend = pend * 2 + (e[i] >> 31);
 		}
-		/* Bits 16..23, then 24..31, whose entries are always leaves (a /32 ends there). */
-		if (pend != 0) {
-			pend = bulk4_level(plies, a, e, pend, 8, false);
+		if (bits == 8) {
 			if (pend != 0)
-				bulk4_level(plies, a, e, pend, 0, true);
+				pend = bulk4_level(plies, a, e, pend, 8, 8, false);
+			if (pend != 0)
+				bulk4_level(plies, a, e, pend, 8, 0, true);
+		} else {
+			if (pend != 0)
+				pend = bulk4_level(plies, a, e, pend, 4, 12, false);
+			if (pend != 0)
+				pend = bulk4_level(plies, a, e, pend, 4, 8, false);
+			if (pend != 0)
+				pend = bulk4_level(plies, a, e, pend, 4, 4, false);
+			if (pend != 0)
+				bulk4_level(plies, a, e, pend, 4, 0, true);
 		}
 		for (unsigned i = 0; i < m; i++)
 			e[i] &= FIB_ENTRY_NH_MASK;
 	}
+}
+
+void
+fib4_lookup_bulk(const struct fib *fib, const uint32_t *ctx, const uint32_t *ip, uint32_t *nh,
+		 unsigned n)
+{
+	_Static_assert(FIB_ROOT_BITS + 2 * 8 == 32 && FIB_ROOT_BITS + 4 * 4 == 32,
+		       "IPv4: two 8-bit or four 4-bit ply levels below the root");
+	/* One branch per call on the width, then a loop specialised for it. */
+	if (__builtin_expect(fib->ply4_bits == 8, 1))
+		bulk4(fib, ctx, ip, nh, n, 8);
+	else
+		bulk4(fib, ctx, ip, nh, n, 4);
 }
 
 void

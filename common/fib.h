@@ -10,17 +10,20 @@
  * of a family points at a shared read-only empty root and costs nothing for it.
  *
  * Ply widths differ per family:
- *  - IPv4: 8-bit plies (256 entries, 1 KiB), so a lookup is root[ip >> 16], then at most
- *    a ply for bits 16..23 and one for bits 24..31: a /24 (60% of an Internet table and
- *    most of what the dataplane resolves) is found with 2 dependent loads, a /32 with 3.
- *    That is DIR-24-8's second level (rte_lpm's tbl8 groups are 256 entries too) without
- *    its 64 MB first level per context: the /24 level exists only for the /16s that hold
- *    a route longer than /16. The price is memory per sparse route: a lone /24 in its
- *    /16 costs a 1 KiB ply where two 4-bit plies cost 128 bytes, so thousands of contexts
- *    each holding thousands of routes scattered over distinct /16s take about 5 times the
- *    memory they took with 4-bit plies (2000 x 4000 routes: 8.1 GiB against 1.5 GiB);
- *    a full table in one context, where most /16s are populated anyway, about doubles
- *    (1M routes: 112 MiB against 57 MiB). Numbers in bench/RESULTS.md.
+ *  - IPv4: 8-bit plies (256 entries, 1 KiB) by default, so a lookup is root[ip >> 16],
+ *    then at most a ply for bits 16..23 and one for bits 24..31: a /24 (60% of an
+ *    Internet table and most of what the dataplane resolves) is found with 2 dependent
+ *    loads, a /32 with 3. That is DIR-24-8's second level (rte_lpm's tbl8 groups are 256
+ *    entries too) without its 64 MB first level per context: the /24 level exists only
+ *    for the /16s that hold a route longer than /16. The price is memory per sparse
+ *    route: a lone /24 in its /16 costs a 1 KiB ply where two 4-bit plies cost 128 bytes,
+ *    so thousands of contexts each holding thousands of routes scattered over distinct
+ *    /16s take about 5 times the memory they take with 4-bit plies (2000 x 4000 routes:
+ *    8.1 GiB against 1.5 GiB); a full table in one context, where most /16s are populated
+ *    anyway, about doubles (1M routes: 112 MiB against 57 MiB). Hence the width is chosen
+ *    at creation (struct fib_conf.ply4_bits): 4-bit plies (16 entries, 64 bytes) for many
+ *    contexts with scattered routes, at 3 loads per /24 and 5 per /32. Numbers in
+ *    bench/RESULTS.md.
  *  - IPv6: 4-bit plies (16 entries, 64 bytes, one cache line). Prefixes are long and
  *    sparse (/32 allocations, /48 sites): with 8-bit plies an isolated /48 would take
  *    four 1 KiB plies instead of eight 64-byte ones, 8 times the memory (4 KiB against
@@ -52,8 +55,8 @@ struct rte_rcu_qsbr;
 #define FIB_NH_NONE 0u
 
 #define FIB_ROOT_BITS 16
-#define FIB_PLY4_BITS 8               /* IPv4: 256-entry (1 KiB) plies for bits 16..31 */
-#define FIB_PLY4_ENTRIES (1u << FIB_PLY4_BITS)
+/* IPv4 plies for bits 16..31: 8 bits (256 entries, 1 KiB; the default) or 4 (16, 64 bytes) */
+#define FIB_PLY4_BITS_DEFAULT 8
 #define FIB_PLY6_BITS 4               /* IPv6: 16-entry (64 byte) plies for bits 16..127 */
 #define FIB_PLY6_ENTRIES (1u << FIB_PLY6_BITS)
 #define FIB_ENTRY_PLY 0x80000000u
@@ -62,16 +65,21 @@ struct rte_rcu_qsbr;
 /*
  * Ply arena limits. The lookups compute a ply entry's offset as (e << bits) | key bits in
  * 32-bit arithmetic: the shift drops the ply flag, and the offset of the last entry of
- * the last ply must fit in 32 bits, so an arena holds at most 2^(32 - bits) plies
- * (IPv4: 16M plies, 16 GiB; IPv6: 256M plies, 16 GiB).
+ * the last ply must fit in 32 bits, so an arena of bits-wide plies holds at most
+ * 2^(32 - bits) plies, 16 GiB whatever the width (IPv4: 16M 8-bit plies or 256M 4-bit
+ * ones; IPv6: 256M plies). fib_create() checks max_plies4 against the chosen width.
  */
-#define FIB_MAX_PLIES4_LIMIT (1ull << (32 - FIB_PLY4_BITS))
-#define FIB_MAX_PLIES6_LIMIT (1ull << (32 - FIB_PLY6_BITS))
+#define FIB_MAX_PLIES_LIMIT(bits) (1ull << (32 - (bits)))
+#define FIB_MAX_PLIES4_LIMIT(ply4_bits) FIB_MAX_PLIES_LIMIT(ply4_bits)
+#define FIB_MAX_PLIES6_LIMIT FIB_MAX_PLIES_LIMIT(FIB_PLY6_BITS)
 
 struct fib_conf {
 	uint32_t max_contexts;  /* context ids are 0 .. max_contexts-1 */
+	/* IPv4 ply width: 8 or 4 bits (top comment); 0 = FIB_PLY4_BITS_DEFAULT (8). */
+	uint32_t ply4_bits;
 	/* Arena reservations in plies (address space only; committed as plies are first
-	 * used); 0 = default: IPv4 FIB_MAX_PLIES4_LIMIT (16 GiB), IPv6 2^26 (4 GiB). */
+	 * used); 0 = default: IPv4 FIB_MAX_PLIES4_LIMIT(ply4_bits) (16 GiB), IPv6 2^26
+	 * (4 GiB). */
 	uint64_t max_plies4, max_plies6;
 	struct rte_rcu_qsbr *qsbr; /* NULL: plies are reused immediately (no concurrent readers) */
 };
@@ -80,16 +88,18 @@ struct fib_conf {
 struct fib {
 	uint32_t **root4;     /* [max_contexts], each 2^16 entries */
 	uint32_t **root6;
-	uint32_t *plies4;     /* IPv4 arena: ply i is plies4[i * FIB_PLY4_ENTRIES] */
+	uint32_t *plies4;     /* IPv4 arena: ply i is plies4[i << ply4_bits] */
 	uint32_t *plies6;     /* IPv6 arena: ply i is plies6[i * FIB_PLY6_ENTRIES] */
 	uint32_t max_contexts;
+	uint32_t ply4_bits;   /* 8 or 4 */
 	void *priv;           /* writer-only state */
 };
 
 struct fib_stats {
 	uint64_t routes4, routes6;   /* over all contexts */
 	uint64_t plies4, plies6;     /* plies held per family (also those awaiting reuse
-				      * after a grace period): 1 KiB and 64 bytes each */
+				      * after a grace period): IPv4 1 KiB (8-bit) or 64 bytes
+				      * (4-bit) each, IPv6 64 bytes each */
 	uint64_t roots4, roots6;     /* contexts with a private root of that family */
 	uint64_t bytes;              /* all memory held: roots, plies, writer-side RIB */
 };
@@ -118,19 +128,34 @@ int fib_walk(const struct fib *fib, uint32_t ctx, fib_walk_cb cb, void *arg);
 void fib_reclaim(struct fib *fib);
 void fib_get_stats(const struct fib *fib, struct fib_stats *st);
 
+/* The plies below an IPv4 root entry, for a width known at compile time. */
+static inline __attribute__((always_inline)) uint32_t
+fib4_walk_(const uint32_t *plies, uint32_t e, uint32_t ip, const unsigned bits)
+{
+	unsigned shift = 16;
+
+	while (e & FIB_ENTRY_PLY) {
+		shift -= bits;
+		/* 32-bit offset: the shift drops the ply flag (FIB_MAX_PLIES4_LIMIT). */
+		e = __atomic_load_n(&plies[e << bits | ((ip >> shift) & ((1u << bits) - 1))],
+				    __ATOMIC_ACQUIRE);
+	}
+	return e;
+}
+
 static inline uint32_t
 fib4_lookup(const struct fib *fib, uint32_t ctx, uint32_t ip)
 {
 	const uint32_t *root = __atomic_load_n(&fib->root4[ctx], __ATOMIC_ACQUIRE);
 	uint32_t e = __atomic_load_n(&root[ip >> 16], __ATOMIC_ACQUIRE);
-	unsigned shift = 16;
 
-	while (e & FIB_ENTRY_PLY) {
-		shift -= FIB_PLY4_BITS;
-		/* 32-bit offset: the shift drops the ply flag (FIB_MAX_PLIES4_LIMIT). */
-		e = __atomic_load_n(&fib->plies4[e << FIB_PLY4_BITS |
-						 ((ip >> shift) & (FIB_PLY4_ENTRIES - 1))],
-				    __ATOMIC_ACQUIRE);
+	/* One branch on the width, only for lookups that go below the root; each side is
+	 * the walk of a fixed width (constant shifts and masks). */
+	if (e & FIB_ENTRY_PLY) {
+		if (__builtin_expect(fib->ply4_bits == 8, 1))
+			e = fib4_walk_(fib->plies4, e, ip, 8);
+		else
+			e = fib4_walk_(fib->plies4, e, ip, 4);
 	}
 	return e & FIB_ENTRY_NH_MASK;
 }

@@ -2,11 +2,15 @@
 /*
  * Unit tests of the multi-context FIB (common/fib.c): add/replace/delete with covering
  * route restore in both families, argument checks, nested prefixes in every order,
- * expansion, restore and collapse inside the 256-entry IPv4 plies of both levels,
+ * expansion, restore and collapse inside the IPv4 plies of every level,
  * context isolation, bulk == scalar, memory returned by ply collapse and root release,
  * walk, flush, out-of-memory atomicity, a randomized differential test against a naive
  * LPM, and readers racing a churning writer under QSBR (without EAL on the built-in
  * deferral FIFO, then with EAL on DPDK's rte_rcu_qsbr_dq when EAL can start here).
+ *
+ * Every test that involves IPv4 runs twice, once per IPv4 ply width (suites "fib4_ply8",
+ * 256-entry plies, the default, and "fib4_ply4", 16-entry plies: struct fib_conf
+ * .ply4_bits); IPv6-only ones run once (suite "fib").
  *
  * FIB_TEST_SEED=<n> replays a run of the randomized tests.
  */
@@ -34,6 +38,10 @@
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 static uint64_t seed;
+/* IPv4 ply width of the FIBs mk() creates: set by the suite. */
+static unsigned ply4_bits = 8;
+/* An expectation that depends on the IPv4 ply width: 8-bit value, 4-bit value. */
+#define BY_W(v8, v4) (ply4_bits == 8 ? (v8) : (v4))
 
 /* ---- helpers ---- */
 
@@ -126,8 +134,8 @@ static bool covers(const uint8_t *p, unsigned len, const uint8_t *a)
 
 static struct fib *mk(uint32_t nctx, struct rte_rcu_qsbr *v)
 {
-	struct fib_conf conf = { .max_contexts = nctx, .max_plies4 = 1u << 16,
-				 .max_plies6 = 1u << 20, .qsbr = v };
+	struct fib_conf conf = { .max_contexts = nctx, .ply4_bits = ply4_bits,
+				 .max_plies4 = 1u << 16, .max_plies6 = 1u << 20, .qsbr = v };
 	struct fib *fib = fib_create(&conf);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
@@ -447,15 +455,37 @@ static void test_validation(void)
 	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = 1ull << 40 };
 	CU_ASSERT_PTR_NULL(fib_create(&conf));
 	/* The lookups' 32-bit offsets bound each arena (fib.h). */
-	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = FIB_MAX_PLIES4_LIMIT + 1 };
+	conf = (struct fib_conf){ .max_contexts = 1, .ply4_bits = ply4_bits,
+				  .max_plies4 = FIB_MAX_PLIES4_LIMIT(ply4_bits) + 1 };
 	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	/* The width: 8 or 4 (0 = 8); 4-bit plies allow 16 times as many plies. */
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = FIB_MAX_PLIES4_LIMIT(4) };
+	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	conf = (struct fib_conf){ .max_contexts = 1, .ply4_bits = 8,
+				  .max_plies4 = FIB_MAX_PLIES4_LIMIT(8) + 1 };
+	CU_ASSERT_PTR_NULL(fib_create(&conf));
+	for (unsigned w = 1; w <= 32; w++) {
+		conf = (struct fib_conf){ .max_contexts = 1, .ply4_bits = w, .max_plies4 = 16 };
+		fib2 = fib_create(&conf);
+		CU_ASSERT_EQUAL(fib2 != NULL, w == 4 || w == 8);
+		if (fib2 != NULL)
+			CU_ASSERT_EQUAL(fib2->ply4_bits, w);
+		fib_destroy(fib2);
+	}
+	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = 16 };
+	fib2 = fib_create(&conf);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fib2);
+	CU_ASSERT_EQUAL(fib2->ply4_bits, FIB_PLY4_BITS_DEFAULT);
+	CU_ASSERT_EQUAL(FIB_PLY4_BITS_DEFAULT, 8);
+	fib_destroy(fib2);
 	conf = (struct fib_conf){ .max_contexts = 1, .max_plies6 = FIB_MAX_PLIES6_LIMIT + 1 };
 	CU_ASSERT_PTR_NULL(fib_create(&conf));
 	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = 1 };   /* only ply 0 */
 	CU_ASSERT_PTR_NULL(fib_create(&conf));
 	conf = (struct fib_conf){ .max_contexts = 1, .max_plies6 = 1 };
 	CU_ASSERT_PTR_NULL(fib_create(&conf));
-	conf = (struct fib_conf){ .max_contexts = 1, .max_plies4 = FIB_MAX_PLIES4_LIMIT,
+	conf = (struct fib_conf){ .max_contexts = 1, .ply4_bits = ply4_bits,
+				  .max_plies4 = FIB_MAX_PLIES4_LIMIT(ply4_bits),
 				  .max_plies6 = FIB_MAX_PLIES6_LIMIT };
 	fib2 = fib_create(&conf);          /* the limits themselves are accepted */
 	CU_ASSERT_PTR_NOT_NULL(fib2);
@@ -616,7 +646,9 @@ static void test_nested_orders(void)
 
 /* A ply whose entries are all the same leaf of distinct longer routes (256 sibling /24s
  * with one next hop, 256 /32s with their /24's next hop, 16 sibling IPv6 /52s) must not be
- * folded into its parent: deleting one of those routes must still work. */
+ * folded into its parent: deleting one of those routes must still work. (With 4-bit IPv4
+ * plies the 256 /24s fill a first-level ply and its 16 second-level ones, the 256 /32s
+ * 16 fourth-level plies below a path of three.) */
 static void test_uniform_siblings(void)
 {
 	struct fib *fib = mk(1, NULL);
@@ -626,12 +658,13 @@ static void test_uniform_siblings(void)
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 0, 0), 16, 1), 0);
 	for (i = 0; i < 256; i++)
 		CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, i, 0), 24, 2), 0);
-	CU_ASSERT_EQUAL(stats(fib).plies4, 1);
+	CU_ASSERT_EQUAL(stats(fib).plies4, BY_W(1, 17));
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 20, 16), 28, 3), 0);
-	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	CU_ASSERT_EQUAL(stats(fib).plies4, BY_W(2, 18));
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 20, 17)), 3);
 	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 20, 16), 28), 0);
-	CU_ASSERT_EQUAL(stats(fib).plies4, 1);   /* the /28's ply went, the uniform one stays */
+	/* the /28's ply went, the uniform ones stay */
+	CU_ASSERT_EQUAL(stats(fib).plies4, BY_W(1, 17));
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 20, 17)), 2);
 	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 21, 0), 24), 0);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 21, 1)), 1);
@@ -648,16 +681,16 @@ static void test_uniform_siblings(void)
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 3, 0), 24, 5), 0);
 	for (i = 0; i < 256; i++)
 		CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 3, i), 32, 5), 0);
-	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	CU_ASSERT_EQUAL(stats(fib).plies4, BY_W(2, 19));
 	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 2, 3, 0), 24), 0);
-	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	CU_ASSERT_EQUAL(stats(fib).plies4, BY_W(2, 19));
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 3, 77)), 5);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 4, 77)), 0);
 	for (i = 0; i < 255; i++)
 		CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 2, 3, i), 32), 0);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 3, 77)), 0);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 3, 255)), 5);
-	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	CU_ASSERT_EQUAL(stats(fib).plies4, BY_W(2, 4));
 	/* The last /32 out frees both levels. */
 	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 2, 3, 255), 32), 0);
 	CU_ASSERT_EQUAL(stats(fib).plies4, 0);
@@ -681,15 +714,39 @@ static void test_uniform_siblings(void)
 	fib_destroy(fib);
 }
 
+/* IPv4 plies the invariant of fib.c requires for the reference's routes of context 0: one
+ * per level and region of a ply holding a route longer than the ply's base. */
+static uint64_t ref_plies4(const struct ref *ref)
+{
+	uint64_t n = 0;
+	unsigned base, i, k;
+
+	for (base = 16; base < 32; base += ply4_bits)
+		for (i = 0; i < ref->n; i++) {
+			const struct ref_route *r = &ref->r[i];
+			bool dup = false;
+
+			if (r->ctx != 0 || r->fam != 4 || r->len <= base)
+				continue;
+			for (k = 0; k < i && !dup; k++)
+				dup = ref->r[k].ctx == 0 && ref->r[k].fam == 4 &&
+				      ref->r[k].len > base &&
+				      h4(ref->r[k].a) >> (32 - base) == h4(r->a) >> (32 - base);
+			n += !dup;
+		}
+	return n;
+}
+
 /*
  * 8-bit IPv4 plies: a /16 split into /17, /18, ..., /24, /24 fills one first-level ply
  * with runs of 128, 64, ..., 1, 1 entries; a /24 inside it split into /25 ... /32, /32
- * does the same in a second-level ply. Under covering /8 and /16 routes, in random
- * orders of add and delete, every entry of both plies (its first and last address) must
- * give the reference's answer after each step, and the plies must collapse when the last
- * route longer than their base goes.
+ * does the same in a second-level ply. (With 4-bit plies the same routes spread over
+ * plies of all four levels.) Under covering /8 and /16 routes, in random orders of add
+ * and delete, every 8-bit entry of both regions (its first and last address) must give
+ * the reference's answer after each step, and a ply must exist exactly while a route
+ * longer than its base lies in its region.
  */
-static void test_ply8_partition(void)
+static void test_ply_partition(void)
 {
 	static struct ref ref;
 	struct fib *fib = mk(1, NULL);
@@ -755,15 +812,7 @@ static void test_ply8_partition(void)
 				check_addr(fib, &ref, 0, 4, a);
 			}
 			/* A ply exists iff a route longer than its base lies in its region. */
-			{
-				bool l1 = false, l2 = false;
-
-				for (k = 0; k < ref.n; k++) {
-					l1 |= ref.r[k].len > 16;
-					l2 |= ref.r[k].len > 24;
-				}
-				CU_ASSERT_EQUAL(stats(fib).plies4, (uint64_t)l1 + l2);
-			}
+			CU_ASSERT_EQUAL(stats(fib).plies4, ref_plies4(&ref));
 		}
 		CU_ASSERT_EQUAL(stats(fib).routes4, 0);
 	}
@@ -965,11 +1014,11 @@ static void collapse_memory(struct rte_rcu_qsbr *v)
 		fib_reclaim(fib);
 		CU_ASSERT_EQUAL(plies(fib), full);
 		/* New routes must take fresh plies, not the queued ones: a /32 takes two
-		 * 8-bit IPv4 plies, a /64 twelve 4-bit IPv6 plies. */
+		 * 8-bit or four 4-bit IPv4 plies, a /64 twelve 4-bit IPv6 plies. */
 		CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 2, 3), 32, 1), 0);
-		CU_ASSERT_EQUAL(plies(fib), full + 2);
+		CU_ASSERT_EQUAL(plies(fib), full + 16 / ply4_bits);
 		CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8:1:2::", 64, 1), 0);
-		CU_ASSERT_EQUAL(plies(fib), full + 2 + 12);
+		CU_ASSERT_EQUAL(plies(fib), full + 16 / ply4_bits + 12);
 		CU_ASSERT_EQUAL(del6(fib, 0, "2001:db8:1:2::", 64), 0);
 		CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 2, 3), 32), 0);
 		rte_rcu_qsbr_quiescent(v, 0);
@@ -1121,7 +1170,8 @@ static void test_flush(void)
 static void test_enomem(void)
 {
 	/* 3 usable IPv4 plies (256 entries), 4 usable IPv6 plies (16 entries) */
-	struct fib_conf conf = { .max_contexts = 1, .max_plies4 = 4, .max_plies6 = 5 };
+	struct fib_conf conf = { .max_contexts = 1, .ply4_bits = 8, .max_plies4 = 4,
+				 .max_plies6 = 5 };
 	struct fib *fib = fib_create(&conf);
 	struct fib_stats st;
 	uint32_t nh;
@@ -1202,6 +1252,57 @@ static void test_enomem(void)
 	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8::", 32, 4), 0);
 	CU_ASSERT_EQUAL(stats(fib).plies6, 4);
 	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	fib_destroy(fib);
+}
+
+/* The same with 4-bit IPv4 plies: 4 usable plies, exactly one /32's path. */
+static void test_enomem_ply4(void)
+{
+	struct fib_conf conf = { .max_contexts = 1, .ply4_bits = 4, .max_plies4 = 5,
+				 .max_plies6 = 5 };
+	struct fib *fib = fib_create(&conf);
+	struct fib_stats st;
+	uint32_t nh;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 0, 0, 0), 8, 1), 0);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 1), 32, 2), 0);    /* 4 plies */
+	st = stats(fib);
+	CU_ASSERT_EQUAL(st.plies4, 4);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), -ENOMEM); /* needs 4 */
+	CU_ASSERT_EQUAL(stats(fib).plies4, st.plies4);
+	CU_ASSERT_EQUAL(stats(fib).routes4, st.routes4);
+	CU_ASSERT_EQUAL(stats(fib).bytes, st.bytes);
+	CU_ASSERT_EQUAL(fib4_get(fib, 0, IP4(10, 2, 1, 1), 32, &nh), -ENOENT);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 1, 1)), 1);
+	/* Full, but these end in plies that exist (levels 3, 1 and 2). */
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 0), 28, 4), 0);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 0, 0), 20, 5), 0);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 2, 0), 24, 6), 0);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 16), 32, 7), -ENOMEM);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 16, 0), 24, 7), -ENOMEM);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 4);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 2);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 2)), 4);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 17)), 5);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 2, 9)), 6);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 16, 1)), 1);
+	/* Each delete collapses the deepest ply left with nothing longer than its base. */
+	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 1, 1), 32), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 3);
+	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 1, 0), 28), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 2);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 1, 1, 1)), 5);
+	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 2, 0), 24), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 1);
+	CU_ASSERT_EQUAL(fib4_del(fib, 0, IP4(10, 1, 0, 0), 20), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 0);
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), 0);    /* fits now */
+	CU_ASSERT_EQUAL(stats(fib).plies4, 4);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 1, 1)), 3);
+	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 1, 2)), 1);
+	CU_ASSERT_EQUAL(fib_ctx_flush(fib, 0), 0);
+	CU_ASSERT_EQUAL(stats(fib).plies4, 0);
 	fib_destroy(fib);
 }
 
@@ -1589,31 +1690,73 @@ static int suite_seed_init(void)
 	return 0;
 }
 
+static int suite_ply8_init(void)
+{
+	ply4_bits = 8;
+	return 0;
+}
+
+static int suite_ply4_init(void)
+{
+	ply4_bits = 4;
+	return 0;
+}
+
+static int suite_ply_clean(void)
+{
+	ply4_bits = FIB_PLY4_BITS_DEFAULT;
+	return 0;
+}
+
+/* Every test that involves IPv4, run once per IPv4 ply width. */
+static const struct {
+	const char *name;
+	CU_TestFunc fn;
+} tests4[] = {
+	{ "v4_basic", test_v4_basic },
+	{ "validation", test_validation },
+	{ "default_and_host", test_default_and_host },
+	{ "nested_orders", test_nested_orders },
+	{ "uniform_siblings", test_uniform_siblings },
+	{ "ply_partition", test_ply_partition },
+	{ "ctx_isolation", test_ctx_isolation },
+	{ "bulk_eq_scalar", test_bulk },
+	{ "collapse_memory", test_collapse_memory },
+	{ "walk", test_walk },
+	{ "flush", test_flush },
+	{ "random_differential", test_random },
+	{ "qsbr_race_no_eal", test_race_fifo },
+};
+
+static bool add_suite4(const char *name, CU_InitializeFunc init, const char *enomem_name,
+		       CU_TestFunc enomem)
+{
+	CU_pSuite s = CU_add_suite(name, init, suite_ply_clean);
+
+	if (s == NULL)
+		return false;
+	for (size_t i = 0; i < RTE_DIM(tests4); i++)
+		if (!CU_add_test(s, tests4[i].name, tests4[i].fn))
+			return false;
+	return CU_add_test(s, enomem_name, enomem) != NULL;
+}
+
 int main(void)
 {
 	CU_pSuite s;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
+	/* The seed is printed (and the generator seeded) once, by the first suite. */
 	s = CU_add_suite("fib", suite_seed_init, NULL);
 	if (s == NULL ||
-	    !CU_add_test(s, "v4_basic", test_v4_basic) ||
 	    !CU_add_test(s, "v6_basic", test_v6_basic) ||
-	    !CU_add_test(s, "validation", test_validation) ||
-	    !CU_add_test(s, "default_and_host", test_default_and_host) ||
-	    !CU_add_test(s, "nested_orders", test_nested_orders) ||
-	    !CU_add_test(s, "uniform_siblings", test_uniform_siblings) ||
-	    !CU_add_test(s, "ply8_partition", test_ply8_partition) ||
-	    !CU_add_test(s, "ctx_isolation", test_ctx_isolation) ||
-	    !CU_add_test(s, "empty_ctx_memory", test_empty_ctx_memory) ||
-	    !CU_add_test(s, "bulk_eq_scalar", test_bulk) ||
-	    !CU_add_test(s, "collapse_memory", test_collapse_memory) ||
-	    !CU_add_test(s, "walk", test_walk) ||
-	    !CU_add_test(s, "flush", test_flush) ||
-	    !CU_add_test(s, "enomem", test_enomem) ||
-	    !CU_add_test(s, "random_differential", test_random) ||
-	    !CU_add_test(s, "qsbr_race_no_eal", test_race_fifo))
+	    !CU_add_test(s, "empty_ctx_memory", test_empty_ctx_memory))
 		goto fail;
+	if (!add_suite4("fib4_ply8", suite_ply8_init, "enomem", test_enomem) ||
+	    !add_suite4("fib4_ply4", suite_ply4_init, "enomem_ply4", test_enomem_ply4))
+		goto fail;
+	/* Default width (suite_ply_clean) for the race on DPDK's defer queue. */
 	s = CU_add_suite("fib_eal", suite_eal_init, suite_eal_clean);
 	if (s == NULL || !CU_add_test(s, "qsbr_race_rte_dq", test_race_dq))
 		goto fail;
