@@ -2456,7 +2456,7 @@ static int load_neighbors(struct ld *ld, const json_t *arr, const char *path)
 
 static const char *const top_fields[] = {
 	"ports", "customers", "neighbors", "icmp_rate_pps", "burst", "mbufs", "rx_descriptors",
-	"tx_descriptors", "core_table_id", "feeds", "management", NULL,
+	"tx_descriptors", "fib_ipv4_ply_bits", "core_table_id", "feeds", "management", NULL,
 };
 static const char *const feeds_fields[] = { "exabgp", "fpm", NULL };
 static const char *const exabgp_fields[] = { "socket", NULL };
@@ -2590,6 +2590,20 @@ static int load_top(struct ld *ld, const json_t *root)
 		return r;
 	if (r > 0)
 		cfg->tx_desc = (uint16_t)x;
+	/* Two widths only: the lookups are specialised for each (common/fib.h). */
+	cfg->fib_ipv4_ply_bits = PF_FIB_PLY4_BITS_DEFAULT;
+	r = member(ld, root, "", "fib_ipv4_ply_bits", false, W_INT, &v, p);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		x = json_integer_value(v);
+		if (x != PF_FIB_PLY4_BITS_DEFAULT && x != PF_FIB_PLY4_BITS_SMALL)
+			return fail(ld, p, "%lld is not a ply width: %d (256-entry plies, the "
+				    "default) or %d (16-entry plies, less memory for many contexts "
+				    "with scattered routes)", x, PF_FIB_PLY4_BITS_DEFAULT,
+				    PF_FIB_PLY4_BITS_SMALL);
+		cfg->fib_ipv4_ply_bits = (uint8_t)x;
+	}
 	cfg->core_table_id = 254;
 	r = get_int(ld, root, "", "core_table_id", false, 1, 4294967295LL, &x);
 	if (r < 0)

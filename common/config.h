@@ -159,6 +159,7 @@ struct pf_config {
 	uint32_t burst;              /* RX/TX burst, default 32 */
 	uint32_t mbufs;              /* packet buffers in the pool; 0 = computed at start */
 	uint16_t rx_desc, tx_desc;   /* descriptors per RX / TX queue, default 1024 each */
+	uint8_t fib_ipv4_ply_bits;   /* IPv4 FIB ply width, 8 (default) or 4 (common/fib.h) */
 };
 
 /* Limits of the top-level "mbufs", "rx_descriptors" and "tx_descriptors". */
@@ -167,6 +168,9 @@ struct pf_config {
 #define PF_DESC_MIN 32
 #define PF_DESC_MAX 16384
 #define PF_DESC_DEFAULT 1024
+/* "fib_ipv4_ply_bits": the IPv4 FIB's ply widths (struct fib_conf.ply4_bits). */
+#define PF_FIB_PLY4_BITS_DEFAULT 8
+#define PF_FIB_PLY4_BITS_SMALL 4
 
 /*
  * Parse and validate. On error returns a negative errno, fills err (at most errlen bytes)

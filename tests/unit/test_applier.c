@@ -107,6 +107,7 @@ test_setup(void)
 {
 	if (fx_open(&F, cfg_main) < 0)
 		pft_failf(__FILE__, __LINE__, "fixture set-up failed");
+	CHECK_EQ(F.t.fib->ply4_bits, 8);   /* the example's default */
 }
 
 static void
@@ -429,6 +430,20 @@ test_add_del_edge(void)
 	CHECK_EQ(F.a->ctx_feed_routes[cx_cpriv][1], 1);
 	feed1(exa_del(cx_cpriv, "fd00:5::/48", "2001:db8:a1::1"));
 	CHECK_EQ(lk6(cx_cpriv, "fd00:5::1"), FIB_NH_NONE);
+}
+
+/* "fib_ipv4_ply_bits": 4 reaches the FIB the tables are built with, and the same feed
+ * routes resolve through its 16-entry plies. */
+static void
+test_fib_ply4(void)
+{
+	fx_close(&F);
+	cfg_main->fib_ipv4_ply_bits = 4;
+	if (fx_open(&F, cfg_main) < 0)
+		pft_failf(__FILE__, __LINE__, "fixture set-up failed");
+	cfg_main->fib_ipv4_ply_bits = 8;
+	CHECK_EQ(F.t.fib->ply4_bits, 4);
+	test_add_del_edge();
 }
 
 static void
@@ -1507,6 +1522,7 @@ main(void)
 {
 	static const CU_TestInfo tests[] = {
 		{"add_del_edge", test_add_del_edge},
+		{"fib_ply4", test_fib_ply4},
 		{"static_wins", test_static_wins},
 		{"cli_beats_feeds", test_cli_beats_feeds},
 		{"replace", test_replace},

@@ -96,6 +96,7 @@ static void test_example_top(void)
 	CU_ASSERT_EQUAL(ex->mbufs, 0);     /* computed at start */
 	CU_ASSERT_EQUAL(ex->rx_desc, 1024);
 	CU_ASSERT_EQUAL(ex->tx_desc, 1024);
+	CU_ASSERT_EQUAL(ex->fib_ipv4_ply_bits, 8); /* default */
 	CU_ASSERT_STRING_EQUAL(ex->path, EXAMPLE);
 	CU_ASSERT_EQUAL(ex->n_ports, 2);
 	CU_ASSERT_EQUAL(ex->n_customers, 2);
@@ -514,6 +515,22 @@ static void test_good_minimal(void)
 		path, sizeof(path), err, sizeof(err)), 0);
 }
 
+/* The tuning fields of tests/config/good/pool-sizes.json reach the model. */
+static void test_good_pool_sizes(void)
+{
+	struct pf_config *cfg = NULL;
+	char err[512];
+
+	CU_ASSERT_EQUAL_FATAL(pf_config_load(PF_SRCDIR "/tests/config/good/pool-sizes.json", &cfg,
+					     err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cfg->burst, 64);
+	CU_ASSERT_EQUAL(cfg->mbufs, 65536);
+	CU_ASSERT_EQUAL(cfg->rx_desc, 4096);
+	CU_ASSERT_EQUAL(cfg->tx_desc, 512);
+	CU_ASSERT_EQUAL(cfg->fib_ipv4_ply_bits, 4);
+	pf_config_free(cfg);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -542,7 +559,8 @@ int main(void)
 	    !CU_add_test(s, "syntax", test_err_syntax) ||
 	    !CU_add_test(s, "positions", test_err_positions) ||
 	    !CU_add_test(s, "asn_message", test_err_vlan_message) ||
-	    !CU_add_test(s, "good_minimal", test_good_minimal))
+	    !CU_add_test(s, "good_minimal", test_good_minimal) ||
+	    !CU_add_test(s, "good_pool_sizes", test_good_pool_sizes))
 		goto fail;
 
 	return pft_cunit_run();
