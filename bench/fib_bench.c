@@ -11,6 +11,8 @@
  * (about /24 60%, /22-/23 15%, /16-/21 20%, others 5%). IPv6 prefixes cluster under a few
  * thousand /32 allocations inside the RIR blocks, mostly /32-/48 with some /49-/64.
  *
+ * --ply4-bits 8|4 picks the IPv4 ply width (struct fib_conf.ply4_bits; default 8).
+ *
  * JSON on stdout, human-readable lines on stderr. No EAL needed.
  */
 #include <errno.h>
@@ -29,7 +31,7 @@
 
 struct opts {
 	bool empty, multi, full;
-	uint32_t v4, v6, contexts, routes, routes6;
+	uint32_t v4, v6, contexts, routes, routes6, ply4_bits;
 	uint64_t lookups, seed, max_plies4, max_plies6;
 };
 
@@ -101,8 +103,8 @@ xcalloc(size_t n, size_t sz)
 static struct fib *
 mkfib(uint32_t contexts, const struct opts *o)
 {
-	struct fib_conf conf = { .max_contexts = contexts, .max_plies4 = o->max_plies4,
-				 .max_plies6 = o->max_plies6 };
+	struct fib_conf conf = { .max_contexts = contexts, .ply4_bits = o->ply4_bits,
+				 .max_plies4 = o->max_plies4, .max_plies6 = o->max_plies6 };
 	struct fib *fib = fib_create(&conf);
 
 	if (fib == NULL) {
@@ -613,6 +615,7 @@ usage(const char *prog)
 		"usage: %s [--scenario empty|multi|full|all] [--v4 N] [--v6 N] [--contexts N]\n"
 		"       [--routes N] [--routes6 N] [--lookups N] [--seed N]\n"
 		"       [--max-plies4 N] [--max-plies6 N]   (arena reservations; 0 = default)\n"
+		"       [--ply4-bits 8|4]                   (IPv4 ply width; default 8)\n"
 		"defaults: all, --v4 1000000 --v6 200000 --contexts 2000 --routes 4000\n"
 		"          --routes6 0 --lookups 20000000 --seed 1\n", prog);
 }
@@ -631,11 +634,12 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'S' },
 		{ "max-plies4", required_argument, NULL, 'p' },
 		{ "max-plies6", required_argument, NULL, 'P' },
+		{ "ply4-bits", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .v4 = 1000000, .v6 = 200000, .contexts = 2000, .routes = 4000,
-			  .lookups = 20000000, .seed = 1 };
+			  .lookups = 20000000, .seed = 1, .ply4_bits = 8 };
 	const char *scen = "all";
 	int c;
 
@@ -651,6 +655,7 @@ main(int argc, char **argv)
 		case 'S': o.seed = strtoull(optarg, NULL, 0); break;
 		case 'p': o.max_plies4 = strtoull(optarg, NULL, 0); break;
 		case 'P': o.max_plies6 = strtoull(optarg, NULL, 0); break;
+		case 'w': o.ply4_bits = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'h': usage(argv[0]); return 0;
 		default: usage(argv[0]); return 2;
 		}
@@ -658,12 +663,15 @@ main(int argc, char **argv)
 	o.empty = !strcmp(scen, "empty") || !strcmp(scen, "all");
 	o.multi = !strcmp(scen, "multi") || !strcmp(scen, "all");
 	o.full = !strcmp(scen, "full") || !strcmp(scen, "all");
-	if ((!o.empty && !o.multi && !o.full) || optind != argc || o.contexts == 0) {
+	if ((!o.empty && !o.multi && !o.full) || optind != argc || o.contexts == 0 ||
+	    (o.ply4_bits != 8 && o.ply4_bits != 4)) {
 		usage(argv[0]);
 		return 2;
 	}
 	rng = o.seed;
-	printf("{\n  \"seed\": %" PRIu64 ", \"lookups\": %" PRIu64, o.seed, o.lookups);
+	printf("{\n  \"seed\": %" PRIu64 ", \"lookups\": %" PRIu64 ", \"ply4_bits\": %u", o.seed,
+	       o.lookups, o.ply4_bits);
+	fprintf(stderr, "IPv4 plies of %u bits\n", o.ply4_bits);
 	sep = ",";
 	if (o.empty)
 		scenario_empty(&o);
