@@ -517,6 +517,7 @@ pf_tables_build(struct pf_build *b, const struct pf_config *cfg, struct pf_table
 	for (uint32_t i = 0; i <= t->gre_mask; i++)
 		t->gre[i].customer = 0xffff;
 	fc.max_contexts = n_ctx;
+	_Static_assert(PF_FIB_PLY4_BITS_DEFAULT == FIB_PLY4_BITS_DEFAULT, "same default width");
 	fc.ply4_bits = cfg->fib_ipv4_ply_bits;   /* 0 (a config built in code): the default */
 	t->fib = fib_create(&fc);
 	if (t->fib == NULL)
