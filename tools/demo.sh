@@ -17,9 +17,11 @@ timeout 120 build/control/peerfwd -l 0,1 --no-huge --no-shconf -m 512 --no-pci \
 for p in edge core; do
   echo
   echo "== what left the $p port ($out/${p}_out.pcap), decoded by tshark (first 15 frames)"
-  tshark -r "$out/${p}_out.pcap" -T fields -E header=y -e frame.number -e vlan.id -e gre.key \
-    -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst -e _ws.col.Protocol -e _ws.col.Info 2>/dev/null \
-    | head -n 16
+  # -c rather than "| head": with pipefail, tshark writing into a pipe head has closed
+  # fails the demo (exit 2) depending on timing
+  tshark -r "$out/${p}_out.pcap" -c 15 -T fields -E header=y -e frame.number -e vlan.id \
+    -e gre.key -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst -e _ws.col.Protocol -e _ws.col.Info \
+    2>/dev/null
 done
 echo
 echo "counters as JSON: $out/stats.json"
