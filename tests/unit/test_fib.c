@@ -1167,27 +1167,38 @@ static void test_flush(void)
 /* Out of plies: the add fails with -ENOMEM and changes nothing; an add whose path
  * already exists needs no new ply and still succeeds. Each family has its own arena:
  * one running out does not stop the other. */
-static void test_enomem(void)
+/* The start of both ENOMEM tests: a FIB with max_plies4 plies of ply4_bits (one reserved)
+ * holding 10/8 and 10.1.1.1/32, whose path takes `path` plies; a second /32 elsewhere
+ * needs as many, does not fit, and the failed add changes nothing. */
+static struct fib *
+enomem_start(uint8_t ply4_bits, uint64_t max_plies4, uint64_t path)
 {
-	/* 3 usable IPv4 plies (256 entries), 4 usable IPv6 plies (16 entries) */
-	struct fib_conf conf = { .max_contexts = 1, .ply4_bits = 8, .max_plies4 = 4,
-				 .max_plies6 = 5 };
+	struct fib_conf conf = { .max_contexts = 1, .ply4_bits = ply4_bits,
+				 .max_plies4 = max_plies4, .max_plies6 = 5 };
 	struct fib *fib = fib_create(&conf);
 	struct fib_stats st;
 	uint32_t nh;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 0, 0, 0), 8, 1), 0);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 1), 32, 2), 0);    /* 2 plies */
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 1), 32, 2), 0);
 	st = stats(fib);
-	CU_ASSERT_EQUAL(st.plies4, 2);
+	CU_ASSERT_EQUAL(st.plies4, path);
 	CU_ASSERT_EQUAL(st.plies6, 0);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), -ENOMEM); /* needs 2 */
+	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), -ENOMEM);
 	CU_ASSERT_EQUAL(stats(fib).plies4, st.plies4);
 	CU_ASSERT_EQUAL(stats(fib).routes4, st.routes4);
 	CU_ASSERT_EQUAL(stats(fib).bytes, st.bytes);
 	CU_ASSERT_EQUAL(fib4_get(fib, 0, IP4(10, 2, 1, 1), 32, &nh), -ENOENT);
 	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 1, 1)), 1);
+	return fib;
+}
+
+static void test_enomem(void)
+{
+	/* 3 usable IPv4 plies (256 entries), 4 usable IPv6 plies (16 entries) */
+	struct fib *fib = enomem_start(8, 4, 2);
+	struct fib_stats st;
 
 	/* IPv6 has its own arena: a /32 takes 4 plies, all of it. */
 	CU_ASSERT_EQUAL(add6(fib, 0, "2001:db8::", 32, 3), 0);
@@ -1258,23 +1269,8 @@ static void test_enomem(void)
 /* The same with 4-bit IPv4 plies: 4 usable plies, exactly one /32's path. */
 static void test_enomem_ply4(void)
 {
-	struct fib_conf conf = { .max_contexts = 1, .ply4_bits = 4, .max_plies4 = 5,
-				 .max_plies6 = 5 };
-	struct fib *fib = fib_create(&conf);
-	struct fib_stats st;
-	uint32_t nh;
+	struct fib *fib = enomem_start(4, 5, 4);
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(fib);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 0, 0, 0), 8, 1), 0);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 1), 32, 2), 0);    /* 4 plies */
-	st = stats(fib);
-	CU_ASSERT_EQUAL(st.plies4, 4);
-	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 2, 1, 1), 32, 3), -ENOMEM); /* needs 4 */
-	CU_ASSERT_EQUAL(stats(fib).plies4, st.plies4);
-	CU_ASSERT_EQUAL(stats(fib).routes4, st.routes4);
-	CU_ASSERT_EQUAL(stats(fib).bytes, st.bytes);
-	CU_ASSERT_EQUAL(fib4_get(fib, 0, IP4(10, 2, 1, 1), 32, &nh), -ENOENT);
-	CU_ASSERT_EQUAL(fib4_lookup(fib, 0, IP4(10, 2, 1, 1)), 1);
 	/* Full, but these end in plies that exist (levels 3, 1 and 2). */
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 1, 0), 28, 4), 0);
 	CU_ASSERT_EQUAL(fib4_add(fib, 0, IP4(10, 1, 0, 0), 20, 5), 0);
