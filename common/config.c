@@ -124,7 +124,8 @@ int pf_addr_parse(const char *s, struct pf_addr *a)
 	return 0;
 }
 
-static int hexval(char c)
+int
+pf_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -142,7 +143,7 @@ int pf_mac_parse(const char *s, uint8_t mac[6])
 	if (s == NULL || mac == NULL || strlen(s) != 17)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[i * 3]), lo = hexval(s[i * 3 + 1]);
+		int hi = pf_hex_digit(s[i * 3]), lo = pf_hex_digit(s[i * 3 + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
 			return -EINVAL;
@@ -378,7 +379,7 @@ static int hex4(struct scan *sc, unsigned *out)
 	unsigned v = 0;
 
 	for (int k = 0; k < 4; k++) {
-		int h = sc_peek(sc) < 0 ? -1 : hexval((char)sc_peek(sc));
+		int h = sc_peek(sc) < 0 ? -1 : pf_hex_digit((char)sc_peek(sc));
 		if (h < 0)
 			return -1;
 		v = v << 4 | (unsigned)h;

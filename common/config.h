@@ -209,6 +209,8 @@ void pf_link_our_addr(const struct pf_prefix *subnet, struct pf_addr *a);
  * return buf. */
 const char *pf_prefix_fmt(const struct pf_prefix *p, char *buf, size_t len);
 const char *pf_addr_fmt(const struct pf_addr *a, char *buf, size_t len);
+/* The value of hex digit c (either case), or -1. */
+int pf_hex_digit(int c);
 /* The port called name, or NULL. */
 const struct pf_port_conf *pf_config_port(const struct pf_config *cfg, const char *name);
 

@@ -41,18 +41,6 @@ pf_dirname(const char *path, char *out, size_t len)
 		snprintf(out, len, "%.*s", (int)(sl - path), path);
 }
 
-static int
-hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 pf_sa_key_load(const char *path, struct pf_sa_conf *sa, char *msg, size_t msglen)
 {
@@ -110,7 +98,7 @@ pf_sa_key_load(const char *path, struct pf_sa_conf *sa, char *msg, size_t msglen
 			continue; /* whitespace; a line starting with blanks then '#' is no comment */
 		}
 		bol = false;
-		v = hexv(c);
+		v = pf_hex_digit(c);
 		if (v < 0) {
 			explicit_bzero(key, sizeof(key));
 			explicit_bzero(buf, sizeof(buf));

@@ -64,17 +64,6 @@ fail(struct ebuf *e, const char *fmt, ...)
 	return NULL;
 }
 
-static const char *
-kind_name(uint8_t k)
-{
-	switch (k) {
-	case PF_KIND_CORE: return "core";
-	case PF_KIND_PRIVATE: return "private";
-	case PF_KIND_MICROSOFT: return "microsoft";
-	default: return "public";
-	}
-}
-
 static json_t *
 addr_json(int family, const uint8_t *a)
 {
@@ -567,7 +556,7 @@ cmd_contexts(struct pf_mgmt_ctx *mc, const json_t *req, struct ebuf *e)
 
 		json_object_set_new(o, "id", json_integer(i));
 		json_object_set_new(o, "name", json_string(t->ctx[i].name));
-		json_object_set_new(o, "kind", json_string(kind_name(t->ctx[i].kind)));
+		json_object_set_new(o, "kind", json_string(pf_kind_dp_name(t->ctx[i].kind)));
 		if (!ctx_ref(mc, i, &r) || r.cc == NULL) {
 			json_object_set_new(o, "customer", json_null());
 			json_object_set_new(o, "tags", json_null());

@@ -68,17 +68,6 @@ cust_sum(const struct pf_stats_src *s, unsigned cu)
 	return r;
 }
 
-static const char *
-kind_name(uint8_t k)
-{
-	switch (k) {
-	case PF_KIND_CORE: return "core";
-	case PF_KIND_PRIVATE: return "private";
-	case PF_KIND_MICROSOFT: return "microsoft";
-	default: return "public";
-	}
-}
-
 void
 pf_stats_print(FILE *f, const struct pf_stats_src *s)
 {
@@ -98,7 +87,7 @@ pf_stats_print(FILE *f, const struct pf_stats_src *s)
 	for (unsigned c = 0; c < t->n_ctx; c++) {
 		struct pf_ctx_counters cc = ctx_sum(s, c);
 		fprintf(f, "%-24s %-9s %12lu %14lu %12lu %14lu\n", t->ctx[c].name,
-			kind_name(t->ctx[c].kind), cc.in.pkts, cc.in.bytes, cc.out.pkts,
+			pf_kind_dp_name(t->ctx[c].kind), cc.in.pkts, cc.in.bytes, cc.out.pkts,
 			cc.out.bytes);
 	}
 	fprintf(f, "\n%-24s %14s %16s %16s %18s\n", "customer", "to_cloud_pkts", "to_cloud_bytes",
@@ -143,7 +132,7 @@ pf_stats_json(const struct pf_stats_src *s)
 	for (unsigned c = 0; c < t->n_ctx; c++) {
 		struct pf_ctx_counters cc = ctx_sum(s, c);
 		json_object_set_new(o, t->ctx[c].name,
-			json_pack("{sisssIsIsIsI}", "id", (int)c, "kind", kind_name(t->ctx[c].kind),
+			json_pack("{sisssIsIsIsI}", "id", (int)c, "kind", pf_kind_dp_name(t->ctx[c].kind),
 				  "in_packets", (json_int_t)cc.in.pkts, "in_bytes", (json_int_t)cc.in.bytes,
 				  "out_packets", (json_int_t)cc.out.pkts,
 				  "out_bytes", (json_int_t)cc.out.bytes));

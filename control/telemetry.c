@@ -101,17 +101,6 @@ events_dict(const struct pf_stats_src *s, struct rte_tel_data *d)
 	}
 }
 
-static const char *
-kind_name(uint8_t k)
-{
-	switch (k) {
-	case PF_KIND_CORE: return "core";
-	case PF_KIND_PRIVATE: return "private";
-	case PF_KIND_MICROSOFT: return "microsoft";
-	default: return "public";
-	}
-}
-
 static void
 ctx_dict(const struct pf_stats_src *s, unsigned c, struct rte_tel_data *d)
 {
@@ -126,7 +115,7 @@ ctx_dict(const struct pf_stats_src *s, unsigned c, struct rte_tel_data *d)
 		v[3] += RLX(cc->out.bytes);
 	}
 	rte_tel_data_add_dict_int(d, "id", (int)c);
-	rte_tel_data_add_dict_string(d, "kind", kind_name(s->t->ctx[c].kind));
+	rte_tel_data_add_dict_string(d, "kind", pf_kind_dp_name(s->t->ctx[c].kind));
 	rte_tel_data_add_dict_u64(d, "in_packets", v[0]);
 	rte_tel_data_add_dict_u64(d, "in_bytes", v[1]);
 	rte_tel_data_add_dict_u64(d, "out_packets", v[2]);

@@ -101,6 +101,18 @@ struct pf_neigh {
 
 enum pf_ctx_kind_dp { PF_KIND_CORE, PF_KIND_PRIVATE, PF_KIND_MICROSOFT, PF_KIND_PUBLIC };
 
+/* The kind's name as the configuration spells it (stats, telemetry, peerctl). */
+static inline const char *
+pf_kind_dp_name(uint8_t k)
+{
+	switch (k) {
+	case PF_KIND_CORE: return "core";
+	case PF_KIND_PRIVATE: return "private";
+	case PF_KIND_MICROSOFT: return "microsoft";
+	default: return "public";
+	}
+}
+
 struct pf_context {
 	uint8_t kind;
 	uint16_t customer;     /* customer index; 0xffff for the core context */
