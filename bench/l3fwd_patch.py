@@ -18,8 +18,9 @@ and run on pcap/null virtual devices. Nothing on the packet path changes:
     instruction-count run needs the exact number of packets forwarded.
 Usage: l3fwd_patch.py DIR   (DIR holds l3fwd's sources)
 """
-import os
 import sys
+
+import srcpatch
 
 HELPER = '''
 /* peerfwd bench: table capacities from the environment */
@@ -76,20 +77,7 @@ PATCHES = {
 
 
 def main():
-    d = sys.argv[1]
-    for name, subs in PATCHES.items():
-        path = os.path.join(d, name)
-        with open(path) as f:
-            s = f.read()
-        for old, new, count in subs:
-            n = s.count(old)
-            if n != count:
-                sys.exit("l3fwd_patch: %s: expected %d x %r, found %d (DPDK version?)"
-                         % (name, count, old, n))
-            s = s.replace(old, new)
-        with open(path, "w") as f:
-            f.write(s)
-    return 0
+    return srcpatch.apply("l3fwd_patch", sys.argv[1], PATCHES)
 
 
 if __name__ == "__main__":

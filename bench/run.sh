@@ -141,7 +141,7 @@ fi
 # ---- DPDK l3fwd example from dpdk-doc, patched (bench/l3fwd_patch.py), built with make and
 # the same -march as peerfwd (appended: the last -march on the line wins over DPDK's)
 l3dir=$here/out/l3fwd-$cpu
-l3stamp=$( (cat "$here/l3fwd_patch.py"; pkg-config --modversion libdpdk; echo "$cpu";
+l3stamp=$( (cat "$here/l3fwd_patch.py" "$here/srcpatch.py"; pkg-config --modversion libdpdk; echo "$cpu";
             cat /usr/share/dpdk/examples/l3fwd/*.[ch]) | sha256sum | cut -c1-16)
 if [ ! -x "$l3dir/l3fwd/build/l3fwd" ] || [ "$(cat "$l3dir/stamp" 2>/dev/null)" != "$l3stamp" ]; then
   rm -rf "$l3dir"
@@ -158,7 +158,7 @@ l3_march=$(grep -o -- '-march=[^ ]*' "$l3dir/build.log" | tail -1)
 # ---- DPDK ipsec-secgw example, patched (bench/secgw_patch.py), same flags as l3fwd (its
 # Makefile: -O3 and pkg-config libdpdk's cflags). A failed build skips only the secgw runs.
 sgdir=$here/out/ipsec-secgw
-sgstamp=$( (cat "$here/secgw_patch.py"; pkg-config --modversion libdpdk; echo "$cpu";
+sgstamp=$( (cat "$here/secgw_patch.py" "$here/srcpatch.py"; pkg-config --modversion libdpdk; echo "$cpu";
             cat /usr/share/dpdk/examples/ipsec-secgw/*.[ch]) | sha256sum | cut -c1-16)
 secgw_args=()
 if [ ! -x "$sgdir/ipsec-secgw/build/ipsec-secgw" ] || [ "$(cat "$sgdir/stamp" 2>/dev/null)" != "$sgstamp" ]; then

@@ -15,8 +15,9 @@ virtual devices and reports its port counters. Nothing on the packet path change
     the instruction-count run needs the exact number of packets sent.
 Usage: secgw_patch.py DIR   (DIR holds ipsec-secgw's sources)
 """
-import os
 import sys
+
+import srcpatch
 
 PATCHES = {
     "ipsec-secgw.c": [
@@ -34,20 +35,7 @@ PATCHES = {
 
 
 def main():
-    d = sys.argv[1]
-    for name, subs in PATCHES.items():
-        path = os.path.join(d, name)
-        with open(path) as f:
-            s = f.read()
-        for old, new, count in subs:
-            n = s.count(old)
-            if n != count:
-                sys.exit("secgw_patch: %s: expected %d x %r, found %d (DPDK version?)"
-                         % (name, count, old, n))
-            s = s.replace(old, new)
-        with open(path, "w") as f:
-            f.write(s)
-    return 0
+    return srcpatch.apply("secgw_patch", sys.argv[1], PATCHES)
 
 
 if __name__ == "__main__":

@@ -731,8 +731,10 @@ static void pindex(char out[PLEN], const char *parent, size_t i)
 	memcpy(out + a, ib, (size_t)b + 1);
 }
 
-static const char *jtype(const json_t *v)
+const char *pf_json_type_name(const void *value)
 {
+	const json_t *v = value;
+
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "object";
 	case JSON_ARRAY: return "array";
@@ -786,7 +788,7 @@ static const char *safe(const char *s, char *buf, size_t n)
 static int check_type(struct ld *ld, const json_t *v, const char *path, enum want w)
 {
 	if (!is_want(v, w))
-		return fail(ld, path, "expected %s, got %s", want_name[w], jtype(v));
+		return fail(ld, path, "expected %s, got %s", want_name[w], pf_json_type_name(v));
 	return 0;
 }
 

@@ -209,6 +209,8 @@ void pf_link_our_addr(const struct pf_prefix *subnet, struct pf_addr *a);
  * return buf. */
 const char *pf_prefix_fmt(const struct pf_prefix *p, char *buf, size_t len);
 const char *pf_addr_fmt(const struct pf_addr *a, char *buf, size_t len);
+/* JSON type of a jansson value, as error messages name it ("string", "integer", ...). */
+const char *pf_json_type_name(const void *json_value);
 /* The value of hex digit c (either case), or -1. */
 int pf_hex_digit(int c);
 /* The port called name, or NULL. */

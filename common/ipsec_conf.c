@@ -134,20 +134,6 @@ pf_sa_key_load(const char *path, struct pf_sa_conf *sa, char *msg, size_t msglen
 	return 0;
 }
 
-static const char *
-jt(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "object";
-	case JSON_ARRAY: return "array";
-	case JSON_STRING: return "string";
-	case JSON_INTEGER: return "integer";
-	case JSON_REAL: return "real number";
-	case JSON_TRUE: case JSON_FALSE: return "boolean";
-	default: return "null";
-	}
-}
-
 static const char *const sa_fields[] = {
 	"spi", "direction", "algorithm", "key_file", "esn", "replay_window", "lifetime_bytes",
 	"lifetime_packets", NULL,
@@ -172,7 +158,7 @@ pf_sa_parse(const void *obj, const char *basedir, struct pf_sa_conf *sa, const c
 	*field_is_key = false;
 	memset(sa, 0, sizeof(*sa));
 	if (!json_is_object(j))
-		BAD("", "expected an object, got %s", jt(j));
+		BAD("", "expected an object, got %s", pf_json_type_name(j));
 	json_object_foreach((json_t *)j, key, vv) {
 		bool ok = false;
 
@@ -203,7 +189,7 @@ pf_sa_parse(const void *obj, const char *basedir, struct pf_sa_conf *sa, const c
 		    s[2] == '+' || s[2] == ' ')
 			BAD("spi", "'%.40s' is not an integer nor a \"0x...\" hex string", s);
 	} else {
-		BAD("spi", "expected an integer or a \"0x...\" string, got %s", jt(v));
+		BAD("spi", "expected an integer or a \"0x...\" string, got %s", pf_json_type_name(v));
 	}
 	if (x < 256 || x > 4294967295LL)
 		BAD("spi", "%lld is out of range 256..4294967295 (0 and 1..255 are reserved, "
@@ -214,7 +200,7 @@ pf_sa_parse(const void *obj, const char *basedir, struct pf_sa_conf *sa, const c
 	if (v == NULL)
 		BAD("", "missing required field 'direction'");
 	if (!json_is_string(v))
-		BAD("direction", "expected a string, got %s", jt(v));
+		BAD("direction", "expected a string, got %s", pf_json_type_name(v));
 	s = json_string_value(v);
 	if (strcmp(s, "in") == 0)
 		sa->out = false;
@@ -227,7 +213,7 @@ pf_sa_parse(const void *obj, const char *basedir, struct pf_sa_conf *sa, const c
 	if (v == NULL)
 		BAD("", "missing required field 'algorithm'");
 	if (!json_is_string(v))
-		BAD("algorithm", "expected a string, got %s", jt(v));
+		BAD("algorithm", "expected a string, got %s", pf_json_type_name(v));
 	s = json_string_value(v);
 	if (strcmp(s, "aes-gcm-128") == 0)
 		sa->alg = PF_ESP_AES_GCM_128;
@@ -244,7 +230,7 @@ pf_sa_parse(const void *obj, const char *basedir, struct pf_sa_conf *sa, const c
 	if (v == NULL)
 		BAD("", "missing required field 'key_file'");
 	if (!json_is_string(v))
-		BAD("key_file", "expected a string, got %s", jt(v));
+		BAD("key_file", "expected a string, got %s", pf_json_type_name(v));
 	s = json_string_value(v);
 	if (s[0] == '\0')
 		BAD("key_file", "must not be empty");
@@ -257,7 +243,7 @@ pf_sa_parse(const void *obj, const char *basedir, struct pf_sa_conf *sa, const c
 	v = json_object_get(j, "esn");
 	if (v != NULL) {
 		if (!json_is_boolean(v))
-			BAD("esn", "expected a boolean, got %s", jt(v));
+			BAD("esn", "expected a boolean, got %s", pf_json_type_name(v));
 		sa->esn = json_is_true(v);
 	}
 	/* replay_window */
@@ -265,7 +251,7 @@ pf_sa_parse(const void *obj, const char *basedir, struct pf_sa_conf *sa, const c
 	sa->replay_window = sa->out ? 0 : PF_SA_WINDOW_DEFAULT;
 	if (v != NULL) {
 		if (!json_is_integer(v))
-			BAD("replay_window", "expected an integer, got %s", jt(v));
+			BAD("replay_window", "expected an integer, got %s", pf_json_type_name(v));
 		if (sa->out)
 			BAD("replay_window", "only valid for an inbound SA (direction \"in\")");
 		x = json_integer_value(v);
@@ -279,7 +265,7 @@ pf_sa_parse(const void *obj, const char *basedir, struct pf_sa_conf *sa, const c
 	v = json_object_get(j, "lifetime_bytes");
 	if (v != NULL) {
 		if (!json_is_integer(v))
-			BAD("lifetime_bytes", "expected an integer, got %s", jt(v));
+			BAD("lifetime_bytes", "expected an integer, got %s", pf_json_type_name(v));
 		if (json_integer_value(v) < 0)
 			BAD("lifetime_bytes", "%lld is negative (0 = unlimited)",
 			    (long long)json_integer_value(v));
@@ -288,7 +274,7 @@ pf_sa_parse(const void *obj, const char *basedir, struct pf_sa_conf *sa, const c
 	v = json_object_get(j, "lifetime_packets");
 	if (v != NULL) {
 		if (!json_is_integer(v))
-			BAD("lifetime_packets", "expected an integer, got %s", jt(v));
+			BAD("lifetime_packets", "expected an integer, got %s", pf_json_type_name(v));
 		if (json_integer_value(v) < 0)
 			BAD("lifetime_packets", "%lld is negative (0 = unlimited)",
 			    (long long)json_integer_value(v));
