@@ -30,6 +30,9 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_prefetch.h>
+#if defined(RTE_ARCH_X86)
+#include <emmintrin.h>
+#endif
 
 #include "dataplane/esp.h"
 #include "dataplane/output.h"
@@ -47,14 +50,9 @@
  * longest (6 + PF_NH_HDR_MAX, GRE) in front of the shortest offset (untagged). */
 #define FAST_HEADROOM (RTE_ETHER_ADDR_LEN + PF_NH_HDR_MAX - RTE_ETHER_HDR_LEN)
 
-/* RFC 1812 5.3.7 (same rule as ip_input.c): 0/8, 127/8 and 224/3 never forwarded. */
-static inline bool
-martian_src(const uint8_t *ip)
-{
-	uint8_t a = ip[12];
-
-	return a == 0 || a == 127 || a >= 224;
-}
+/* RFC 1812 5.3.7 (same rule as ip_input.c): sources in 0/8, 127/8 and 224/3 are never
+ * forwarded; by first byte, one load instead of three compares. */
+static const bool martian4[256] = {[0] = true, [127] = true, [224 ... 255] = true};
 
 /* RFC 4291 2.5.2/2.5.3 (same rule as ip_input.c): unspecified, loopback, multicast. */
 static inline bool
@@ -67,13 +65,16 @@ martian_src6(const uint8_t *ip)
 	return ip[8] == 0xff || (hi == 0 && (lo == 0 || lo == PF_BE64(1)));
 }
 
+#define FAST_PAD 4
+
 /* The packets of one round, by family. Packets of different families belong to
  * different flows, so handling the IPv4 ones first reorders no flow. */
 struct fast_batch {
 	uint16_t n4, n6;
 	struct rte_mbuf *m4[PF_MAX_BURST], *m6[PF_MAX_BURST];
-	uint32_t ctx4[PF_MAX_BURST], dst4[PF_MAX_BURST], res4[PF_MAX_BURST];
-	uint32_t ctx6[PF_MAX_BURST], res6[PF_MAX_BURST];
+	/* FAST_PAD more: fast_run_end() compares whole vectors past the end */
+	uint32_t ctx4[PF_MAX_BURST + FAST_PAD], dst4[PF_MAX_BURST], res4[PF_MAX_BURST + FAST_PAD];
+	uint32_t ctx6[PF_MAX_BURST + FAST_PAD], res6[PF_MAX_BURST + FAST_PAD];
 	uint8_t dst6[PF_MAX_BURST][16];
 };
 
@@ -87,9 +88,8 @@ fast_ip(struct fast_batch *b, uint16_t *n4, uint16_t *n6, struct rte_mbuf *m, co
 	uint16_t tlen;
 
 	if (et == RTE_ETHER_TYPE_IPV4) {
-		uint64_t q0, q1;
+		uint64_t q0, q1, s;
 		uint32_t q2;
-		uint8_t src0;
 
 		if (avail < sizeof(struct rte_ipv4_hdr))
 			return false;
@@ -98,14 +98,18 @@ fast_ip(struct fast_batch *b, uint16_t *n4, uint16_t *n6, struct rte_mbuf *m, co
 		memcpy(&q0, ip, 8);
 		memcpy(&q1, ip + 8, 8);
 		memcpy(&q2, ip + 16, 4);
-		tlen = PF_BE32((uint32_t)q0) & 0xffff;
-		src0 = (uint8_t)(q1 >> 32);
-		/* RFC 1812 5.3.7 (martian_src): source 0/8, 127/8 or 224/3 */
+		tlen = pf_rd16(ip + 2);
 		if ((uint8_t)q0 != 0x45 || tlen < sizeof(struct rte_ipv4_hdr) || tlen > avail ||
-		    (uint8_t)q1 <= 1 || (uint8_t)(src0 - 1) >= 223 || src0 == 127)
+		    (uint8_t)q1 <= 1 || martian4[ip[12]])
 			return false;
-		/* RFC 1071 sum of the five 32-bit words (pf_ip4_hdr20_ok()) */
-		if (((q0 & 0xffffffff) + (q0 >> 32) + (q1 & 0xffffffff) + (q1 >> 32) + q2) % 0xffff)
+		/* RFC 1071 sum, here over 64-bit words with end-around carry (RFC 1071
+		 * 2(B)-(C)): the 16-bit sum is 0xffff exactly when it is a multiple of
+		 * 0xffff, which divides 2^64 - 1 (pf_ip4_hdr20_ok()) */
+		s = q0 + q1;
+		s += s < q1;
+		s += q2;
+		s += s < q2;
+		if (s % 0xffff)
 			return false;
 		b->m4[*n4] = m;
 		b->ctx4[*n4] = c;
@@ -168,29 +172,283 @@ fast_decap(const struct pf_tables *t, struct rte_mbuf *m, const uint8_t *ip,
 		       tlen - sizeof(struct rte_ipv4_hdr) - PF_GRE_KEY_HLEN, proto, c->ctx);
 }
 
-/* Context counters of the packets of one burst from one input context, added up in
- * registers and written once (bursts usually come from a single VLAN): ctx in, and the
- * customer's to_cloud for CORE and GRE next hops (pf_bill()). */
+/* Pass 2's state, kept in registers for the whole burst and written back once: the TX
+ * buffer of the last port used and its count, the next IP ID, and on edge ports the
+ * counters of the current input context (bursts usually come from a single VLAN). */
+struct fast_out {
+	struct pf_txbuf *tb;
+	uint16_t tx_port, tn, ip_id;
+	uint16_t esp_ids; /* IP IDs ESP took for its own outer headers */
+	uint16_t run_ctx;
+	uint32_t run_pkts, run_bytes, run_cloud_pkts, run_cloud_bytes;
+};
+
+/* The input context's counters: ctx in, and the customer's to_cloud for CORE and GRE
+ * next hops (pf_bill()). */
 static inline void
-fast_run_flush(struct pf_worker *w, uint16_t ctx, uint32_t pkts, uint32_t bytes,
-	       uint32_t cloud_pkts, uint32_t cloud_bytes)
+fast_run_flush(struct pf_worker *w, const struct fast_out *o)
 {
 	uint16_t cu;
 
-	if (pkts == 0)
+	if (o->run_pkts == 0)
 		return;
-	w->c.ctx[ctx].in.pkts += pkts;
-	w->c.ctx[ctx].in.bytes += bytes;
-	cu = w->t->ctx[ctx].customer;
-	if (cloud_pkts != 0 && cu != 0xffff) {
-		w->c.cust[cu].to_cloud.pkts += cloud_pkts;
-		w->c.cust[cu].to_cloud.bytes += cloud_bytes;
+	w->c.ctx[o->run_ctx].in.pkts += o->run_pkts;
+	w->c.ctx[o->run_ctx].in.bytes += o->run_bytes;
+	cu = w->t->ctx[o->run_ctx].customer;
+	if (o->run_cloud_pkts != 0 && cu != 0xffff) {
+		w->c.cust[cu].to_cloud.pkts += o->run_cloud_pkts;
+		w->c.cust[cu].to_cloud.bytes += o->run_cloud_bytes;
 	}
+}
+
+/* Edge ports: n packets of in_bytes (from the IP header on) from context c, of which
+ * cloud_n of cloud_bytes (IP length) go toward the cloud. */
+static __rte_always_inline void
+fast_count_in(struct pf_worker *w, struct fast_out *o, uint16_t c, uint32_t n, uint32_t in_bytes,
+	      uint32_t cloud_n, uint32_t cloud_bytes)
+{
+	if (unlikely(c != o->run_ctx)) {
+		fast_run_flush(w, o);
+		o->run_ctx = c;
+		o->run_pkts = o->run_bytes = o->run_cloud_pkts = o->run_cloud_bytes = 0;
+	}
+	o->run_pkts += n;
+	o->run_bytes += in_bytes;
+	o->run_cloud_pkts += cloud_n;
+	o->run_cloud_bytes += cloud_bytes;
+}
+
+/* pf_tx() in two halves: select the port's buffer, then queue. */
+static __rte_always_inline void
+fast_tx_port(struct pf_worker *w, struct fast_out *o, uint16_t port)
+{
+	if (unlikely(port != o->tx_port)) {
+		if (o->tb != NULL)
+			o->tb->n = o->tn;
+		o->tx_port = port;
+		o->tb = &w->tx[port];
+		o->tn = o->tb->n;
+	}
+}
+
+static __rte_always_inline void
+fast_tx(struct pf_worker *w, struct fast_out *o, struct rte_mbuf *m)
+{
+	o->tb->pkts[o->tn++] = m;
+	if (unlikely(o->tn == RTE_DIM(o->tb->pkts))) {
+		o->tb->n = o->tn;
+		pf_tx_flush_port(w, o->tx_port);
+		o->tn = o->tb->n;
+	}
+}
+
+/* The rewrite of a committed single-segment packet of tlen IP bytes at ip, off bytes
+ * into the frame: Ethernet padding cut off (it must not travel on), TTL / hop limit,
+ * then the next hop's headers (output.h) in the headroom pass 1 checked. */
+static __rte_always_inline void
+fast_rewrite(struct rte_mbuf *m, uint8_t *ip, unsigned off, uint8_t family, unsigned tlen,
+	     uint8_t type, unsigned hl, unsigned proto_off, uint32_t hsum, const uint8_t *hdr,
+	     uint64_t mac, uint16_t ip_id)
+{
+	m->data_off = (uint16_t)(m->data_off + off - hl);
+	m->data_len = (uint16_t)(tlen + hl);
+	m->pkt_len = tlen + hl;
+	if (family == 4)
+		pf_ip4_dec_ttl((struct rte_ipv4_hdr *)ip);
+	else
+		ip[7]--; /* hop limit */
+	pf_output_hdr(ip - hl, family, type, hl, proto_off, hsum, hdr, mac, tlen, ip_id);
+}
+
+#define FAST_ARRAYS(b, family)                                                              \
+	struct rte_mbuf *const *mb = (family) == 4 ? (b)->m4 : (b)->m6;                     \
+	const uint32_t *res = (family) == 4 ? (b)->res4 : (b)->res6;                        \
+	const uint32_t *ctx = (family) == 4 ? (b)->ctx4 : (b)->ctx6
+
+static __rte_always_inline unsigned
+fast_tlen(const uint8_t *ip, uint8_t family)
+{
+	return family == 4 ? pf_rd16(ip + 2) : sizeof(struct rte_ipv6_hdr) + pf_rd16(ip + 4);
+}
+
+/* The end of the run of packets from k on with k's next hop and input context: four
+ * packets per comparison (an SSE2 compare of each array), against 3-4 instructions per
+ * packet for a scalar loop condition. Lanes past n compare garbage and are cut off. */
+static __rte_always_inline uint16_t
+fast_run_end(const uint32_t *res, const uint32_t *ctx, uint16_t k, uint16_t n)
+{
+	uint16_t j = k + 1;
+#if defined(RTE_ARCH_X86)
+	const __m128i r = _mm_set1_epi32((int)res[k]), c = _mm_set1_epi32((int)ctx[k]);
+
+	for (; j < n; j += 4) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(res + j));
+		__m128i b = _mm_loadu_si128((const __m128i *)(ctx + j));
+		unsigned same = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
+			_mm_and_si128(_mm_cmpeq_epi32(a, r), _mm_cmpeq_epi32(b, c))));
+
+		if (same != 0xf) {
+			j += __builtin_ctz(~same);
+			break;
+		}
+	}
+	return RTE_MIN(j, n);
+#else
+	while (j < n && res[j] == res[k] && ctx[j] == ctx[k])
+		j++;
+	return j;
+#endif
+}
+
+/*
+ * The packets from index k on that share k's next hop and input context (a VLAN's
+ * traffic to the cloud all goes to its customer's one GRE tunnel): the next hop is read
+ * and checked once and kept in registers, each packet costs its length check against
+ * the MTU, the rewrite and the TX queue. nh: allowed in this direction, no ESP, its
+ * neighbor's MAC word mac valid; gre: nh is a GRE next hop (each kind compiled apart).
+ * Packets over the MTU go to pkts[*nslow...] unchanged. Returns the index after the run.
+ */
+static __rte_always_inline uint16_t
+fast_run(struct pf_worker *w, struct fast_out *o, const bool core, const unsigned off,
+	 const uint8_t family, const bool decap, const bool gre, const struct fast_batch *b,
+	 uint16_t k, uint16_t n, const struct pf_nexthop *nh, uint64_t mac,
+	 struct rte_mbuf **pkts, uint16_t *nslow)
+{
+	FAST_ARRAYS(b, family);
+	const uint32_t c = ctx[k];
+	const uint8_t type = gre ? PF_NH_GRE : nh->type;
+	const unsigned mtu = nh->mtu;
+	const unsigned hl = gre ? PF_NH_GRE_HLEN : nh->hlen;
+	const unsigned proto_off = gre ? PF_NH_GRE_PROTO_OFF : nh->proto_off;
+	const uint32_t hsum = nh->hsum;
+	uint8_t hdr[PF_NH_HDR_MAX]; /* a copy that stores into packets cannot alias */
+	uint32_t cnt = 0, in_bytes = 0, ip_bytes = 0;
+	uint16_t ip_id = o->ip_id;
+	const uint16_t end = fast_run_end(res, ctx, k, n);
+
+	memcpy(hdr, nh->hdr, sizeof(hdr));
+	fast_tx_port(w, o, nh->port);
+	for (; k < end; k++) {
+		struct rte_mbuf *m = mb[k];
+		uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+		unsigned tlen = fast_tlen(ip, family);
+		unsigned avail = rte_pktmbuf_data_len(m) - off;
+
+		if (unlikely(tlen > mtu)) {
+			pkts[(*nslow)++] = m;
+			continue;
+		}
+		fast_rewrite(m, ip, off, family, tlen, type, hl, proto_off, hsum, hdr, mac, ip_id);
+		ip_id += gre;
+		cnt++;
+		in_bytes += avail;
+		ip_bytes += tlen;
+		fast_tx(w, o, m);
+	}
+	o->ip_id = ip_id;
+	if (decap)
+		w->c.event[PF_EV_gre_decap] += cnt;
+	if (!core) {
+		/* pf_bill() for packets from an edge port, the input context's part in o */
+		if (type != PF_NH_EDGE) {
+			fast_count_in(w, o, (uint16_t)c, cnt, in_bytes, cnt, ip_bytes);
+		} else {
+			fast_count_in(w, o, (uint16_t)c, cnt, in_bytes, 0, 0);
+			pf_bill_n(w, (uint16_t)c, false, nh, cnt, ip_bytes);
+		}
+	} else {
+		pf_bill_n(w, (uint16_t)c, true, nh, cnt, ip_bytes);
+	}
+	return k;
+}
+
+/*
+ * Packet k alone, for everything fast_run() does not take: ECMP groups (a member per
+ * flow), GRE for us (queued in inner for the second round, when inner is not NULL),
+ * ESP next hops, and the packets that fail a check, which go to pkts[nslow...] unchanged.
+ * Returns the new nslow.
+ */
+static __rte_always_inline uint16_t
+fast_one(struct pf_worker *w, struct fast_out *o, const bool core, const unsigned off,
+	 const uint8_t family, const bool decap, const struct fast_batch *b, uint16_t k,
+	 struct fast_batch *inner, struct rte_mbuf **pkts, uint16_t nslow)
+{
+	FAST_ARRAYS(b, family);
+	const struct pf_tables *t = w->t;
+	const uint8_t dir = core ? PF_NH_FAST_FROM_CORE : PF_NH_FAST_FROM_EDGE;
+	struct rte_mbuf *m = mb[k];
+	const struct pf_nexthop *nh = &t->nh[res[k]];
+	uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	unsigned tlen = fast_tlen(ip, family);
+	unsigned avail = rte_pktmbuf_data_len(m) - off;
+	uint64_t mac;
+
+	if (!(nh->fast & dir)) {
+		if (nh->type == PF_NH_ECMP) {
+			struct pf_meta md = {.l3 = off, .family = family, .ctx = ctx[k]};
+
+			nh = pf_ecmp_pick(t, m, &md, nh);
+			if (!(nh->fast & dir))
+				goto slow;
+		} else if (inner != NULL && nh->type == PF_NH_LOCAL && family == 4 &&
+			   fast_decap(t, m, ip, inner)) {
+			return nslow;
+		} else {
+			/* cloud traffic never hairpins back to the core (ip_input.c: wrong_dir) */
+			goto slow;
+		}
+	}
+	if (tlen > nh->mtu)
+		goto slow;
+	mac = __atomic_load_n(&t->neigh_mac[nh->neigh], __ATOMIC_ACQUIRE);
+	if (!(mac & PF_NEIGH_VALID))
+		goto slow;
+
+	/* Committed: from here on this packet is the fast path's. Next-hop fields are read
+	 * before the first store into the packet, which may alias them. */
+	const uint8_t type = nh->type, esp = nh->esp;
+	const uint16_t port = nh->port;
+
+	if (decap)
+		w->c.event[PF_EV_gre_decap]++;
+	fast_rewrite(m, ip, off, family, tlen, type, nh->hlen, nh->proto_off, nh->hsum, nh->hdr,
+		     mac, o->ip_id);
+	o->ip_id += type == PF_NH_GRE;
+	if (!core) {
+		fast_count_in(w, o, (uint16_t)ctx[k], 1, avail, type != PF_NH_EDGE,
+			      type != PF_NH_EDGE ? tlen : 0);
+		if (type == PF_NH_EDGE)
+			pf_bill(w, (uint16_t)ctx[k], false, nh, tlen);
+	} else {
+		pf_bill(w, (uint16_t)ctx[k], true, nh, tlen);
+	}
+	if (esp) {
+		/* batched, encrypted at flush (esp.c), which may transmit and number outer
+		 * headers: hand over what is kept in registers */
+		uint16_t before = o->ip_id;
+
+		if (o->tb != NULL)
+			o->tb->n = o->tn;
+		w->ip_id = o->ip_id;
+		pf_esp_output(w, m, nh);
+		o->ip_id = w->ip_id;
+		o->esp_ids += (uint16_t)(o->ip_id - before);
+		if (o->tb != NULL)
+			o->tn = o->tb->n;
+		return nslow;
+	}
+	fast_tx_port(w, o, port);
+	fast_tx(w, o, m);
+	return nslow;
+slow:
+	pkts[nslow++] = m;
+	return nslow;
 }
 
 /*
  * Pass 2 over the packets of one family: next-hop checks, then rewrite and queue for
- * TX; what fails a check is appended to pkts[nslow...] for the general path, unchanged.
+ * TX, by runs of packets to the same next hop (fast_run()) or one by one (fast_one());
+ * what fails a check is appended to pkts[nslow...] for the general path, unchanged.
  * off: the IP header's offset (for decap: the inner one's). inner (IPv4 of the first
  * round on core ports): where GRE for us goes.
  */
@@ -202,119 +460,37 @@ fast_output(struct pf_worker *w, const bool core, const unsigned off, struct fas
 	const struct pf_tables *t = w->t;
 	const uint8_t dir = core ? PF_NH_FAST_FROM_CORE : PF_NH_FAST_FROM_EDGE;
 	const uint16_t n = family == 4 ? b->n4 : b->n6;
-	struct rte_mbuf *const *mb = family == 4 ? b->m4 : b->m6;
 	const uint32_t *res = family == 4 ? b->res4 : b->res6;
-	const uint32_t *ctx = family == 4 ? b->ctx4 : b->ctx6;
-	/* IDs go to GRE packets only, so they count them too (ESP's own are subtracted) */
-	uint16_t run_ctx = (uint16_t)ctx[0], ip_id = w->ip_id, ip_id0 = ip_id;
-	uint32_t run_pkts = 0, run_bytes = 0, run_cloud_pkts = 0, run_cloud_bytes = 0;
-	/* the TX buffer of the last port used, its count kept in a register */
-	struct pf_txbuf *tb = NULL;
-	uint16_t tx_port = UINT16_MAX, tn = 0;
+	/* IP IDs go to GRE packets (and ESP's outer headers), so they count them too */
+	struct fast_out o = {.tx_port = UINT16_MAX, .ip_id = w->ip_id};
+	const uint16_t ip_id0 = o.ip_id;
 
-	for (uint16_t k = 0; k < n; k++) {
-		struct rte_mbuf *m = mb[k];
+	o.run_ctx = (uint16_t)(family == 4 ? b->ctx4[0] : b->ctx6[0]);
+	for (uint16_t k = 0; k < n;) {
 		const struct pf_nexthop *nh = &t->nh[res[k]];
-		uint8_t *ip = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
-		unsigned tlen = family == 4 ? pf_rd16(ip + 2)
-					    : sizeof(struct rte_ipv6_hdr) + pf_rd16(ip + 4);
-		unsigned avail = rte_pktmbuf_data_len(m) - off;
-		uint64_t mac;
 
-		if (unlikely(!(nh->fast & dir))) {
-			if (nh->type == PF_NH_ECMP) {
-				struct pf_meta md = {.l3 = off, .family = family, .ctx = ctx[k]};
+		if (likely((nh->fast & dir) && !nh->esp)) {
+			uint64_t mac = __atomic_load_n(&t->neigh_mac[nh->neigh], __ATOMIC_ACQUIRE);
 
-				nh = pf_ecmp_pick(t, m, &md, nh);
-				if (nh->fast & dir)
-					goto checked;
-			} else if (inner != NULL && nh->type == PF_NH_LOCAL && family == 4 &&
-				   fast_decap(t, m, ip, inner)) {
+			if (likely(mac & PF_NEIGH_VALID)) {
+				if (nh->type == PF_NH_GRE)
+					k = fast_run(w, &o, core, off, family, decap, true, b, k, n, nh,
+						     mac, pkts, &nslow);
+				else
+					k = fast_run(w, &o, core, off, family, decap, false, b, k, n,
+						     nh, mac, pkts, &nslow);
 				continue;
 			}
-			/* cloud traffic never hairpins back to the core (ip_input.c: wrong_dir) */
-			goto slow2;
 		}
-checked:
-		if (unlikely(tlen > nh->mtu))
-			goto slow2;
-		mac = __atomic_load_n(&t->neigh_mac[nh->neigh], __ATOMIC_ACQUIRE);
-		if (unlikely(!(mac & PF_NEIGH_VALID)))
-			goto slow2;
-
-		/* Committed: from here on this packet is the fast path's. Next-hop fields
-		 * are read before the first store into the packet, which may alias them. */
-		const uint8_t type = nh->type, esp = nh->esp;
-		const uint16_t port = nh->port;
-
-		if (decap)
-			w->c.event[PF_EV_gre_decap]++;
-		/* Ethernet pads short frames; the padding must not travel on. */
-		if (tlen < avail)
-			rte_pktmbuf_trim(m, avail - tlen);
-		if (family == 4)
-			pf_ip4_dec_ttl((struct rte_ipv4_hdr *)ip);
-		else
-			ip[7]--; /* hop limit */
-		pf_output_write(m, off, family, nh, mac, tlen, ip_id);
-		ip_id += type == PF_NH_GRE;
-		if (!core) {
-			/* pf_bill() for packets from an edge port, with the input context's
-			 * counters accumulated over the run */
-			if (unlikely(ctx[k] != run_ctx)) {
-				fast_run_flush(w, run_ctx, run_pkts, run_bytes, run_cloud_pkts,
-					       run_cloud_bytes);
-				run_ctx = (uint16_t)ctx[k];
-				run_pkts = run_bytes = run_cloud_pkts = run_cloud_bytes = 0;
-			}
-			run_pkts++;
-			run_bytes += avail;
-			if (type != PF_NH_EDGE) {
-				run_cloud_pkts++;
-				run_cloud_bytes += tlen;
-			} else {
-				pf_bill(w, (uint16_t)ctx[k], false, nh, tlen);
-			}
-		} else {
-			pf_bill(w, (uint16_t)ctx[k], true, nh, tlen);
-		}
-		if (unlikely(esp)) {
-			/* batched, encrypted at flush (esp.c), which may transmit and
-			 * number outer headers: hand over what is kept in registers */
-			if (tb != NULL)
-				tb->n = tn;
-			w->ip_id = ip_id;
-			pf_esp_output(w, m, nh);
-			ip_id0 += w->ip_id - ip_id;
-			ip_id = w->ip_id;
-			if (tb != NULL)
-				tn = tb->n;
-			continue;
-		}
-		/* pf_tx() */
-		if (unlikely(port != tx_port)) {
-			if (tb != NULL)
-				tb->n = tn;
-			tx_port = port;
-			tb = &w->tx[tx_port];
-			tn = tb->n;
-		}
-		tb->pkts[tn++] = m;
-		if (unlikely(tn == RTE_DIM(tb->pkts))) {
-			tb->n = tn;
-			pf_tx_flush_port(w, tx_port);
-			tn = tb->n;
-		}
-		continue;
-slow2:
-		pkts[nslow++] = m;
+		nslow = fast_one(w, &o, core, off, family, decap, b, k, inner, pkts, nslow);
+		k++;
 	}
-	if (tb != NULL)
-		tb->n = tn;
+	if (o.tb != NULL)
+		o.tb->n = o.tn;
 	if (!core)
-		fast_run_flush(w, run_ctx, run_pkts, run_bytes, run_cloud_pkts, run_cloud_bytes);
-	w->ip_id = ip_id;
-	w->c.event[PF_EV_gre_encap] += (uint16_t)(ip_id - ip_id0);
+		fast_run_flush(w, &o);
+	w->ip_id = o.ip_id;
+	w->c.event[PF_EV_gre_encap] += (uint16_t)(o.ip_id - ip_id0 - o.esp_ids);
 	return nslow;
 }
 

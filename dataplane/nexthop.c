@@ -72,6 +72,9 @@ pf_nh_prepare(struct pf_nexthop *nh, const struct rte_ether_addr *src)
 		off += sizeof(o) + PF_GRE_KEY_HLEN;
 	}
 	nh->hlen = RTE_ETHER_ADDR_LEN + off;
+	RTE_BUILD_BUG_ON(PF_NH_GRE_HLEN != RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) +
+					  PF_GRE_KEY_HLEN);
+	RTE_BUILD_BUG_ON(PF_NH_GRE_PROTO_OFF != RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + 2);
 	if (nh->type == PF_NH_EDGE)
 		nh->fast = PF_NH_FAST_FROM_EDGE | PF_NH_FAST_FROM_CORE;
 	else

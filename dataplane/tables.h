@@ -51,6 +51,11 @@ struct pf_tags {
 /* Header bytes after the neighbor's MAC: GRE 36 (MAC, EtherType, IPv4, GRE with key;
  * GRE next hops are untagged), EDGE/CORE at most 16 (MAC, two tags, EtherType). */
 #define PF_NH_HDR_MAX 36
+/* A GRE next hop's hlen and proto_off, the same for all (untagged Ethernet 14, IPv4 20,
+ * GRE with key 8; the GRE protocol type at 14 + 20 + 2), so the fast path uses them as
+ * constants. */
+#define PF_NH_GRE_HLEN 42
+#define PF_NH_GRE_PROTO_OFF 36
 
 struct pf_nexthop {
 	/* First cache line: everything forwarding reads per packet. */

@@ -36,6 +36,7 @@
 #include "common/config.h"
 #include "common/counters.h"
 #include "control/control.h"
+#include "dataplane/pkt.h"
 #include "dataplane/worker.h"
 #include "tests/common/pftest.h"
 #include "tests/common/pftest_check.h"
@@ -2029,12 +2030,29 @@ test_misc_forwarding(void)
 }
 
 /* TTL decrement with the incremental checksum update (RFC 1624) over every packet ID:
- * the checksum takes every value, and it must always equal a full recomputation. */
+ * the checksum takes every value, and it must always equal a full recomputation, bit
+ * for bit what RFC 1624 eqn. 3 gives (0x0000, not 0xffff, for a zero sum). First
+ * pf_ip4_dec_ttl() alone on every checksum field value. */
 static void
 test_ttl_checksum_sweep(void)
 {
 	static struct pb b[32];
 	unsigned bad = 0, sent = 0, got = 0, first_bad = 0;
+
+	for (uint32_t v = 0; v < 65536; v++) {
+		struct rte_ipv4_hdr h = {.time_to_live = 9, .next_proto_id = 17};
+		rte_be16_t ck = rte_cpu_to_be_16((uint16_t)v), old, new_;
+
+		memcpy(&old, &h.time_to_live, 2);
+		h.hdr_checksum = ck;
+		pf_ip4_dec_ttl(&h);
+		memcpy(&new_, &h.time_to_live, 2);
+		if (h.hdr_checksum != pf_cksum_update16(ck, old, new_) && bad++ == 0)
+			first_bad = v;
+	}
+	CHECK(bad == 0, "pf_ip4_dec_ttl() differs from RFC 1624 eqn. 3 for %u checksums, first %#x",
+	      bad, first_bad);
+	bad = 0;
 
 	for (uint32_t id = 0; id < 65536; id += 32) {
 		for (unsigned k = 0; k < 32; k++) {
@@ -2055,7 +2073,14 @@ test_ttl_checksum_sweep(void)
 			const uint8_t *ip = out[CORE][k].d + 14;
 
 			got++;
-			if (!ip4_cksum_ok(ip) || ip[8] != b[k].d[18 + 8] - 1 || rd16(ip + 4) != id + k) {
+			const uint8_t *in = b[k].d + 18;
+			rte_be16_t ck_in, w_in, w_out;
+
+			memcpy(&ck_in, in + 10, 2);
+			memcpy(&w_in, in + 8, 2);
+			memcpy(&w_out, ip + 8, 2);
+			if (!ip4_cksum_ok(ip) || ip[8] != in[8] - 1 || rd16(ip + 4) != id + k ||
+			    memcmp(ip + 10, &(rte_be16_t){pf_cksum_update16(ck_in, w_in, w_out)}, 2)) {
 				if (bad++ == 0)
 					first_bad = id + k;
 			}
