@@ -79,8 +79,9 @@ struct fast_batch {
 };
 
 /* IPv4 or IPv6 header checks (RFC 1812 5.2.2 / RFC 8200, same rules as ip_input.c);
- * true and m added to b when the packet may take the fast path. n4, n6: b's counts
- * (the caller's registers while it fills b). */
+ * true and m added to b when the packet may take the fast path. avail: the bytes from ip
+ * on, at least 20 (the callers check). n4, n6: b's counts (the caller's registers while
+ * it fills b). */
 static __rte_always_inline bool
 fast_ip(struct fast_batch *b, uint16_t *n4, uint16_t *n6, struct rte_mbuf *m, const uint8_t *ip,
 	uint32_t avail, uint16_t et, uint16_t c)
@@ -91,16 +92,16 @@ fast_ip(struct fast_batch *b, uint16_t *n4, uint16_t *n6, struct rte_mbuf *m, co
 		uint64_t q0, q1, s;
 		uint32_t q2;
 
-		if (avail < sizeof(struct rte_ipv4_hdr))
-			return false;
+		/* (the caller checked avail >= 20) */
 		/* the header as three words: version/IHL, TOS, length, ID, fragment |
 		 * TTL, protocol, checksum, source | destination */
 		memcpy(&q0, ip, 8);
 		memcpy(&q1, ip + 8, 8);
 		memcpy(&q2, ip + 16, 4);
 		tlen = pf_rd16(ip + 2);
-		if ((uint8_t)q0 != 0x45 || tlen < sizeof(struct rte_ipv4_hdr) || tlen > avail ||
-		    (uint8_t)q1 <= 1 || martian4[ip[12]])
+		if ((uint8_t)q0 != 0x45 ||
+		    tlen - sizeof(struct rte_ipv4_hdr) > avail - sizeof(struct rte_ipv4_hdr) ||
+		    ip[8] <= 1 || martian4[ip[12]])
 			return false;
 		/* RFC 1071 sum, here over 64-bit words with end-around carry (RFC 1071
 		 * 2(B)-(C)): the 16-bit sum is 0xffff exactly when it is a multiple of
@@ -157,7 +158,7 @@ fast_decap(const struct pf_tables *t, struct rte_mbuf *m, const uint8_t *ip,
 
 	memcpy(&fo, ip + 6, 2);
 	if (ip[9] != IPPROTO_GRE || (fo & RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
-	    tlen < sizeof(struct rte_ipv4_hdr) + PF_GRE_KEY_HLEN || pf_rd16(g) != 0x2000)
+	    tlen < 2 * sizeof(struct rte_ipv4_hdr) + PF_GRE_KEY_HLEN || pf_rd16(g) != 0x2000)
 		return false;
 	proto = pf_rd16(g + 2);
 	key = pf_rd32(g + 4);
@@ -494,6 +495,42 @@ fast_output(struct pf_worker *w, const bool core, const unsigned off, struct fas
 	return nslow;
 }
 
+/* Pass 1 for one packet m from a port of MAC mac (low 48 bits), VLAN table vlan_ctx and
+ * span = MTU - 20: true when m was added to b. */
+static __rte_always_inline bool
+fast_classify1(struct fast_batch *b, uint16_t *n4, uint16_t *n6, const bool core,
+	       struct rte_mbuf *m, const uint16_t *vlan_ctx, uint32_t span, uint64_t mac)
+{
+	const unsigned off = core ? RTE_ETHER_HDR_LEN : ETH_VLAN_HLEN;
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m), tag;
+	uint64_t d64;
+	uint16_t c, et;
+
+	/* one segment, room for any next hop's headers, an IPv4 header at least, the MTU
+	 * at most (a shorter frame wraps above span) */
+	if (m->nb_segs != 1 || m->data_off < FAST_HEADROOM ||
+	    len - off - sizeof(struct rte_ipv4_hdr) > span)
+		return false;
+	/* destination MAC: the first 8 bytes without the 2 of the source */
+	memcpy(&d64, d, 8);
+	if ((d64 ^ mac) << 16)
+		return false;
+	if (core) {
+		et = pf_rd16(d + 12);
+		c = PF_CTX_CORE;
+	} else {
+		tag = pf_rd32(d + 12);
+		if ((tag >> 16) != RTE_ETHER_TYPE_VLAN)
+			return false;
+		et = pf_rd16(d + 16);
+		c = vlan_ctx[tag & 0xfff];
+		if (c == PF_CTX_NONE)
+			return false;
+	}
+	return fast_ip(b, n4, n6, m, d + off, len - off, et, c);
+}
+
 /*
  * Pass 1: L2 and IP header checks, context and destination of every packet of a burst
  * from port p into b; the others are compacted at the start of pkts, their number
@@ -503,46 +540,21 @@ static __rte_always_inline uint16_t
 fast_classify(struct fast_batch *b, const struct pf_port *p, const bool core,
 	      struct rte_mbuf **pkts, uint16_t n)
 {
-	const unsigned off = core ? RTE_ETHER_HDR_LEN : ETH_VLAN_HLEN;
 	const uint16_t *vlan_ctx = p->vlan_ctx;
-	const uint32_t avail_max = p->mtu;
-	uint64_t mac; /* our MAC in the low 48 bits */
-	uint16_t nslow = 0, n4 = 0, n6 = 0;
+	const uint32_t span = p->mtu - sizeof(struct rte_ipv4_hdr);
+	const uint64_t mac = pf_mac_to_u64(&p->mac);
+	uint16_t nslow = 0, n4 = 0, n6 = 0, i = 0;
 
-	mac = pf_mac_to_u64(&p->mac);
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
-		uint32_t len = rte_pktmbuf_data_len(m), tag;
-		uint64_t d64;
-		uint16_t c, et;
-
-		if (i + 2 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
-		/* one segment, room for any next hop's headers, the MTU */
-		if (m->nb_segs != 1 || m->data_off < FAST_HEADROOM || len - off > avail_max)
-			goto slow; /* (len < off wraps above avail_max) */
-		/* destination MAC: the first 8 bytes without the 2 of the source */
-		memcpy(&d64, d, 8);
-		if ((d64 ^ mac) << 16)
-			goto slow;
-		if (core) {
-			et = pf_rd16(d + 12); /* (a 14-byte frame has no more) */
-			c = PF_CTX_CORE;
-		} else {
-			tag = pf_rd32(d + 12);
-			if ((tag >> 16) != RTE_ETHER_TYPE_VLAN)
-				goto slow;
-			et = pf_rd16(d + 16);
-			c = vlan_ctx[tag & 0xfff];
-			if (c == PF_CTX_NONE)
-				goto slow;
-		}
-		if (fast_ip(b, &n4, &n6, m, d + off, len - off, et, c))
-			continue;
-slow:
-		pkts[nslow++] = m;
+	/* The packet two ahead is prefetched; two loops, so that doing so costs no bound
+	 * check per packet. */
+	for (; i + 2 < n; i++) {
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void *));
+		if (!fast_classify1(b, &n4, &n6, core, pkts[i], vlan_ctx, span, mac))
+			pkts[nslow++] = pkts[i];
 	}
+	for (; i < n; i++)
+		if (!fast_classify1(b, &n4, &n6, core, pkts[i], vlan_ctx, span, mac))
+			pkts[nslow++] = pkts[i];
 	b->n4 = n4;
 	b->n6 = n6;
 	return nslow;
