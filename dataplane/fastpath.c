@@ -272,13 +272,19 @@ fast_tlen(const uint8_t *ip, uint8_t family)
 	return family == 4 ? pf_rd16(ip + 2) : sizeof(struct rte_ipv6_hdr) + pf_rd16(ip + 4);
 }
 
-/* The end of the run of packets from k on with k's next hop and input context: four
- * packets per comparison (an SSE2 compare of each array), against 3-4 instructions per
- * packet for a scalar loop condition. Lanes past n compare garbage and are cut off. */
+/* The end of the run of packets from k on with k's next hop and input context: after
+ * the first, four packets per comparison (an SSE2 compare of each array), against 3-4
+ * instructions per packet for a scalar loop condition. Lanes past n compare garbage and
+ * are cut off. */
 static __rte_always_inline uint16_t
 fast_run_end(const uint32_t *res, const uint32_t *ctx, uint16_t k, uint16_t n)
 {
 	uint16_t j = k + 1;
+
+	/* mixed traffic: a run of one costs one comparison */
+	if (j == n || res[j] != res[k] || ctx[j] != ctx[k])
+		return j;
+	j++;
 #if defined(RTE_ARCH_X86)
 	const __m128i r = _mm_set1_epi32((int)res[k]), c = _mm_set1_epi32((int)ctx[k]);
 
@@ -322,12 +328,10 @@ fast_run(struct pf_worker *w, struct fast_out *o, const bool core, const unsigne
 	const unsigned hl = gre ? PF_NH_GRE_HLEN : nh->hlen;
 	const unsigned proto_off = gre ? PF_NH_GRE_PROTO_OFF : nh->proto_off;
 	const uint32_t hsum = nh->hsum;
-	uint8_t hdr[PF_NH_HDR_MAX]; /* a copy that stores into packets cannot alias */
 	uint32_t cnt = 0, in_bytes = 0, ip_bytes = 0;
 	uint16_t ip_id = o->ip_id;
 	const uint16_t end = fast_run_end(res, ctx, k, n);
 
-	memcpy(hdr, nh->hdr, sizeof(hdr));
 	fast_tx_port(w, o, nh->port);
 	for (; k < end; k++) {
 		struct rte_mbuf *m = mb[k];
@@ -339,7 +343,7 @@ fast_run(struct pf_worker *w, struct fast_out *o, const bool core, const unsigne
 			pkts[(*nslow)++] = m;
 			continue;
 		}
-		fast_rewrite(m, ip, off, family, tlen, type, hl, proto_off, hsum, hdr, mac, ip_id);
+		fast_rewrite(m, ip, off, family, tlen, type, hl, proto_off, hsum, nh->hdr, mac, ip_id);
 		ip_id += gre;
 		cnt++;
 		in_bytes += avail;
