@@ -2,13 +2,19 @@
 # Instructions per packet of one peerfwd scenario under callgrind, for before/after
 # comparisons while working on the fast path (the full harness does the same for every
 # program: bench/run.sh). Needs the inputs bench/run.sh generated (bench/out/data).
-# Usage: bench/cg_one.sh BUILD_DIR SCENARIO [SECONDS]   (SCENARIO: encap public decap encap6)
+# Usage: bench/cg_one.sh BUILD_DIR SCENARIO [SECONDS]
+#   SCENARIO: encap public decap encap6, or mixed1 / mixed8: the encap and public frames
+#   alternating one by one or by 8, both contexts' routes (bench/mixed_inputs.py), so
+#   that consecutive packets change next hop and context (the fast path's worst case).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=$1 sc=$2 secs=${3:-20}
 data=bench/out/data
 case $sc in
   encap6) cfg=$data/peerfwd_encap6_cg6.json pcap=$data/traffic_encap6_cg6_64.pf.pcap ;;
+  mixed[0-9]*)
+    cfg=$data/peerfwd_mixed_cg4.json pcap=$data/traffic_${sc}_cg4_64.pf.pcap
+    /usr/bin/python3 bench/mixed_inputs.py "$data" "${sc#mixed}" ;;
   *) cfg=$data/peerfwd_${sc}_cg4.json pcap=$data/traffic_${sc}_cg4_64.pf.pcap ;;
 esac
 out=$(mktemp -d /tmp/cg_one.XXXXXX)

@@ -466,15 +466,18 @@ fast_output(struct pf_worker *w, const bool core, const unsigned off, struct fas
 	const uint8_t dir = core ? PF_NH_FAST_FROM_CORE : PF_NH_FAST_FROM_EDGE;
 	const uint16_t n = family == 4 ? b->n4 : b->n6;
 	const uint32_t *res = family == 4 ? b->res4 : b->res6;
+	const uint32_t *ctx = family == 4 ? b->ctx4 : b->ctx6;
 	/* IP IDs go to GRE packets (and ESP's outer headers), so they count them too */
 	struct fast_out o = {.tx_port = UINT16_MAX, .ip_id = w->ip_id};
 	const uint16_t ip_id0 = o.ip_id;
 
-	o.run_ctx = (uint16_t)(family == 4 ? b->ctx4[0] : b->ctx6[0]);
+	o.run_ctx = (uint16_t)ctx[0];
 	for (uint16_t k = 0; k < n;) {
 		const struct pf_nexthop *nh = &t->nh[res[k]];
 
-		if (likely((nh->fast & dir) && !nh->esp)) {
+		/* runs of two or more; a packet alone costs less in fast_one() */
+		if (likely((nh->fast & dir) && !nh->esp) && k + 1 < n && res[k + 1] == res[k] &&
+		    ctx[k + 1] == ctx[k]) {
 			uint64_t mac = __atomic_load_n(&t->neigh_mac[nh->neigh], __ATOMIC_ACQUIRE);
 
 			if (likely(mac & PF_NEIGH_VALID)) {
