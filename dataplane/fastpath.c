@@ -147,9 +147,16 @@ fast_lookup(const struct pf_tables *t, struct fast_batch *b)
  * customer's endpoints match and it passes fast_ip(). Nothing is changed in m; anything
  * unusual returns false and the general path decides.
  */
+/* The last GRE key looked up and its customer (0xffff: none yet): a burst from the
+ * cloud mostly comes through few tunnels. */
+struct fast_gre_cache {
+	uint32_t key;
+	uint16_t ci;
+};
+
 static __rte_always_inline bool
 fast_decap(const struct pf_tables *t, struct rte_mbuf *m, const uint8_t *ip,
-	   struct fast_batch *inner)
+	   struct fast_batch *inner, struct fast_gre_cache *gc)
 {
 	uint32_t tlen = pf_rd16(ip + 2), key;
 	const uint8_t *g = ip + sizeof(struct rte_ipv4_hdr);
@@ -162,7 +169,11 @@ fast_decap(const struct pf_tables *t, struct rte_mbuf *m, const uint8_t *ip,
 		return false;
 	proto = pf_rd16(g + 2);
 	key = pf_rd32(g + 4);
-	ci = pf_gre_lookup(t, key);
+	if (key != gc->key || gc->ci == 0xffff) {
+		gc->key = key;
+		gc->ci = pf_gre_lookup(t, key);
+	}
+	ci = gc->ci;
 	if (ci == 0xffff)
 		return false;
 	c = &t->cust[ci];
@@ -182,6 +193,7 @@ struct fast_out {
 	uint16_t esp_ids; /* IP IDs ESP took for its own outer headers */
 	uint16_t run_ctx;
 	uint32_t run_pkts, run_bytes, run_cloud_pkts, run_cloud_bytes;
+	struct fast_gre_cache gre;
 };
 
 /* The input context's counters: ctx in, and the customer's to_cloud for CORE and GRE
@@ -396,7 +408,7 @@ fast_one(struct pf_worker *w, struct fast_out *o, const bool core, const unsigne
 			if (!(nh->fast & dir))
 				goto slow;
 		} else if (inner != NULL && nh->type == PF_NH_LOCAL && family == 4 &&
-			   fast_decap(t, m, ip, inner)) {
+			   fast_decap(t, m, ip, inner, &o->gre)) {
 			return nslow;
 		} else {
 			/* cloud traffic never hairpins back to the core (ip_input.c: wrong_dir) */
@@ -468,7 +480,7 @@ fast_output(struct pf_worker *w, const bool core, const unsigned off, struct fas
 	const uint32_t *res = family == 4 ? b->res4 : b->res6;
 	const uint32_t *ctx = family == 4 ? b->ctx4 : b->ctx6;
 	/* IP IDs go to GRE packets (and ESP's outer headers), so they count them too */
-	struct fast_out o = {.tx_port = UINT16_MAX, .ip_id = w->ip_id};
+	struct fast_out o = {.tx_port = UINT16_MAX, .ip_id = w->ip_id, .gre.ci = 0xffff};
 	const uint16_t ip_id0 = o.ip_id;
 
 	o.run_ctx = (uint16_t)ctx[0];
