@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The fast path: the packets that make up nearly all traffic, handled in two tight
- * passes over the burst with one bulk FIB lookup in between.
+ * passes over the burst with one bulk FIB lookup in between. Pass 2 takes consecutive
+ * packets to the same next hop from the same context as a run (fast_run()): the next
+ * hop, its neighbor and its TX buffer are read and checked once per run.
  *
  * A packet stays on it when it is a single-segment frame to our MAC, untagged on a core
  * port or with one 802.1Q tag whose VLAN names a context on an edge port, carrying IPv4
