@@ -286,19 +286,15 @@ fast_tlen(const uint8_t *ip, uint8_t family)
 	return family == 4 ? pf_rd16(ip + 2) : sizeof(struct rte_ipv6_hdr) + pf_rd16(ip + 4);
 }
 
-/* The end of the run of packets from k on with k's next hop and input context: after
- * the first, four packets per comparison (an SSE2 compare of each array), against 3-4
- * instructions per packet for a scalar loop condition. Lanes past n compare garbage and
- * are cut off. */
+/* The end of the run of packets from k on with k's next hop and input context, which the
+ * caller found to include k + 1: four packets per comparison (an SSE2 compare of each
+ * array), against 3-4 instructions per packet for a scalar loop condition. Lanes past n
+ * compare garbage and are cut off. */
 static __rte_always_inline uint16_t
 fast_run_end(const uint32_t *res, const uint32_t *ctx, uint16_t k, uint16_t n)
 {
-	uint16_t j = k + 1;
+	uint16_t j = k + 2;
 
-	/* mixed traffic: a run of one costs one comparison */
-	if (j == n || res[j] != res[k] || ctx[j] != ctx[k])
-		return j;
-	j++;
 #if defined(RTE_ARCH_X86)
 	const __m128i r = _mm_set1_epi32((int)res[k]), c = _mm_set1_epi32((int)ctx[k]);
 
@@ -322,10 +318,10 @@ fast_run_end(const uint32_t *res, const uint32_t *ctx, uint16_t k, uint16_t n)
 }
 
 /*
- * The packets from index k on that share k's next hop and input context (a VLAN's
- * traffic to the cloud all goes to its customer's one GRE tunnel): the next hop is read
- * and checked once and kept in registers, each packet costs its length check against
- * the MTU, the rewrite and the TX queue. nh: allowed in this direction, no ESP, its
+ * The packets from index k on (at least k and k + 1) that share k's next hop and input
+ * context (a VLAN's traffic to the cloud all goes to its customer's one GRE tunnel): the
+ * next hop is read and checked once and kept in registers, each packet costs its length
+ * check against the MTU, the rewrite and the TX queue. nh: allowed in this direction, no ESP, its
  * neighbor's MAC word mac valid; gre: nh is a GRE next hop (each kind compiled apart).
  * Packets over the MTU go to pkts[*nslow...] unchanged. Returns the index after the run.
  */

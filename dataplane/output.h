@@ -54,13 +54,6 @@ pf_bill(struct pf_worker *w, uint16_t in_ctx, bool from_core, const struct pf_ne
 	pf_bill_n(w, in_ctx, from_core, nh, 1, len);
 }
 
-/* Bytes in front of the IP packet that nh needs. */
-static inline unsigned
-pf_output_hlen(const struct pf_nexthop *nh)
-{
-	return nh->hlen;
-}
-
 /* The neighbor's MAC, then the next hop's template (nexthop.c) behind it. The copies are
  * fixed-size and may overlap: 8 + 8 bytes cover the 8, 12 and 16 bytes of an Ethernet
  * header with 0-2 tags, 32 + 4 the 36 of a GRE next hop. */
